@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): uploads, submission status, the officer's review queue."""

@@ -1,0 +1,51 @@
+"""The FastAPI application, built by :func:`create_app` from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from api import routes_cases, routes_submissions
+from ingest.services import Services
+from roadwitness import __version__
+from roadwitness.settings import Settings, load_settings
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = Services.build(settings)
+        try:
+            yield
+        finally:
+            app.state.services.close()
+
+    app = FastAPI(title="roadwitness", version=__version__, lifespan=lifespan,
+                  description="Evidence of traffic violations in; cases an officer can confirm out.")
+
+    @app.middleware("http")
+    async def refuse_oversized(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse an upload that announces itself as too large before reading any of it.
+        length = request.headers.get("content-length")
+        if (request.method == "POST" and length and length.isdigit()
+                and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD):
+            return JSONResponse({"detail": f"the upload is over the {settings.max_upload_bytes} "
+                                           "byte limit"}, status_code=413)
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(routes_submissions.router)
+    app.include_router(routes_cases.router)
+    return app

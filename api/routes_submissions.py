@@ -1,0 +1,88 @@
+"""Uploads from reporters, and each submission's status."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ServicesDep, SessionDep
+from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
+from ingest.db import Submission
+from ingest.media import MediaError
+from ingest.submissions import VIOLATIONS, Declared
+
+router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+
+CHUNK = 1 << 20
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem} for code in (400, 413, 415, 422)
+}
+
+
+@router.post("", status_code=201, response_model=SubmissionCreated, responses=ERRORS)
+async def create_submission(
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")],
+    violation: Annotated[str | None, Form(description=f"One of {', '.join(VIOLATIONS)}")] = None,
+    latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    taken_at: Annotated[datetime | None, Form(description="ISO 8601 with a time zone")] = None,
+    reporter: Annotated[str | None, Form(max_length=64)] = None,
+) -> SubmissionCreated:
+    """Upload one video or photo as evidence. It is stored unaltered with its SHA-256 and queued
+    for analysis; the answer's ``status_url`` follows it."""
+    if violation is not None and violation not in VIOLATIONS:
+        raise HTTPException(422, f"violation must be one of {', '.join(VIOLATIONS)}")
+    if (latitude is None) != (longitude is None):
+        raise HTTPException(422, "give both latitude and longitude, or neither")
+    if taken_at is not None and taken_at.tzinfo is None:
+        raise HTTPException(422, "taken_at needs a time zone (e.g. 2026-11-23T08:15:00+08:00)")
+    limit = services.settings.max_upload_bytes
+    tmp_dir = services.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_dir) as tmp:
+        path = Path(tmp) / "upload"
+        size = 0
+        with path.open("wb") as out:
+            while block := await file.read(CHUNK):
+                size += len(block)
+                if size > limit:
+                    raise HTTPException(413, f"the file is over the {limit} byte limit")
+                out.write(block)
+        declared = Declared(violation, latitude, longitude, taken_at, reporter)
+        try:
+            submission = await run_in_threadpool(
+                services.intake.accept, path, file.filename, declared
+            )
+        except MediaError as exc:
+            raise HTTPException(exc.status, exc.reason) from exc
+        finally:
+            await file.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+    return SubmissionCreated(id=submission.id, status=submission.status,
+                             sha256=submission.media.sha256, kind=submission.media.kind,
+                             status_url=f"/v1/submissions/{submission.id}")
+
+
+@router.get("/{submission_id}", response_model=SubmissionOut, responses={404: {"model": Problem}})
+def get_submission(submission_id: str, session: SessionDep) -> SubmissionOut:
+    """A submission's state: received, processing, candidate (cases await review), no_case or
+    failed (with the reason), its job's attempts, and the cases it produced."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise HTTPException(404, "no such submission")
+    job = submission.jobs[-1] if submission.jobs else None
+    return SubmissionOut(
+        id=submission.id, status=submission.status, created_at=submission.created_at,
+        kind=submission.media.kind, sha256=submission.media.sha256,
+        declared_violation=submission.declared_violation, error=submission.error,
+        job=JobOut(state=job.state, attempts=job.attempts, max_attempts=job.max_attempts,
+                   last_error=job.last_error) if job else None,
+        cases=[c.id for c in submission.cases],
+    )

@@ -1,0 +1,92 @@
+"""Response and request bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class SubmissionCreated(BaseModel):
+    id: str
+    status: str
+    sha256: str
+    kind: str
+    status_url: str
+
+
+class JobOut(BaseModel):
+    state: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+
+
+class SubmissionOut(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    kind: str
+    sha256: str
+    declared_violation: str | None
+    error: str | None
+    job: JobOut | None
+    cases: list[str]
+
+
+class EvidenceOut(BaseModel):
+    role: str
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+    url: str
+
+
+class CaseSummary(BaseModel):
+    id: str
+    status: str
+    violation: str
+    plate: str
+    plate_confidence: float
+    plate_colour: str | None
+    vehicle_class: str
+    t_start: float
+    t_end: float
+    created_at: datetime
+
+
+class CaseOut(CaseSummary):
+    submission_id: str
+    original_sha256: str
+    latitude: float | None
+    longitude: float | None
+    taken_at: datetime | None
+    models: dict[str, dict[str, str]]
+    evidence: list[EvidenceOut]
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+
+
+class CaseList(BaseModel):
+    items: list[CaseSummary]
+    total: int
+
+
+class Decision(BaseModel):
+    decision: Literal["confirm", "reject"]
+    officer: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=2000)
+    plate: str | None = Field(default=None, description="A corrected plate, when confirming.")
+
+    @model_validator(mode="after")
+    def _reason_for_reject(self) -> Decision:
+        if self.decision == "reject" and not (self.reason and self.reason.strip()):
+            raise ValueError("a rejection needs a reason")
+        return self

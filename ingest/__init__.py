@@ -1,0 +1,1 @@
+"""Ingest: media checks, the object store, the database and the job queue."""

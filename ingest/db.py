@@ -1,0 +1,188 @@
+"""The database: submissions, media objects, jobs (the queue's ledger), cases, evidence items
+and audit events. SQLAlchemy 2 models; the schema itself is made by Alembic migrations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Times are stored in UTC and always come back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use timezone-aware UTC times")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class MediaObject(Base):
+    """One original file in the object store, stored once per SHA-256."""
+
+    __tablename__ = "media_objects"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    """received, processing, candidate (cases await review), no_case, failed."""
+    media_id: Mapped[str] = mapped_column(ForeignKey("media_objects.id"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    declared_violation: Mapped[str | None] = mapped_column(String(40))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    taken_at: Mapped[datetime | None] = mapped_column()
+    reporter: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    media: Mapped[MediaObject] = relationship()
+    cases: Mapped[list[Case]] = relationship(back_populates="submission", order_by="Case.t_start")
+    jobs: Mapped[list[Job]] = relationship(back_populates="submission", order_by="Job.created_at")
+
+
+class Job(Base):
+    """The ledger of work: written with its submission, so an accepted upload has its job."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    kind: Mapped[str] = mapped_column(String(30), default="process_submission")
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    """queued, running, done, failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    run_after: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    submission: Mapped[Submission] = relationship(back_populates="jobs")
+    __table_args__ = (Index("ix_jobs_state_run_after", "state", "run_after"),)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    """pending (in the review queue), confirmed, rejected."""
+    violation: Mapped[str] = mapped_column(String(40))
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_confidence: Mapped[float] = mapped_column(Float)
+    plate_colour: Mapped[str | None] = mapped_column(String(10))
+    vehicle_class: Mapped[str] = mapped_column(String(20))
+    t_start: Mapped[float] = mapped_column(Float)
+    t_end: Mapped[float] = mapped_column(Float)
+    models: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    submission: Mapped[Submission] = relationship(back_populates="cases")
+    evidence: Mapped[list[EvidenceItem]] = relationship(back_populates="case",
+                                                        order_by="EvidenceItem.role")
+    __table_args__ = (
+        UniqueConstraint("submission_id", "plate", name="uq_cases_submission_plate"),
+        Index("ix_cases_status_created", "status", "created_at"),
+    )
+
+
+class EvidenceItem(Base):
+    __tablename__ = "evidence_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    case: Mapped[Case] = relationship(back_populates="evidence")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn: Any, _record: Any) -> None:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
+    return sessionmaker(engine, expire_on_commit=False)

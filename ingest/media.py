@@ -1,0 +1,124 @@
+"""What a file really is, judged from its bytes (never its name), and its container facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+MediaKind = Literal["image", "video"]
+
+_SIGNATURES: list[tuple[int, bytes, MediaKind, str]] = [
+    (0, b"\xff\xd8\xff", "image", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image", "image/png"),
+    (4, b"ftyp", "video", "video/mp4"),
+    (0, b"\x1a\x45\xdf\xa3", "video", "video/x-matroska"),
+    (0, b"\x00\x00\x01\xba", "video", "video/mpeg"),
+    (0, b"G", "video", "video/mp2t"),
+]
+
+
+class MediaError(ValueError):
+    """The file is not media we accept; the message says why, for the uploader."""
+
+    def __init__(self, reason: str, status: int = 415) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def sniff(head: bytes) -> tuple[MediaKind, str] | None:
+    """Kind and content type from the first bytes of a file, or None when unrecognised."""
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video", "video/x-msvideo"
+    for offset, magic, kind, content_type in _SIGNATURES:
+        if magic == b"G":
+            if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
+                return kind, content_type
+            continue
+        if head[offset : offset + len(magic)] == magic:
+            if content_type == "video/mp4" and head[8:10] == b"qt":
+                return "video", "video/quicktime"
+            return kind, content_type
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    kind: MediaKind
+    content_type: str
+    width: int
+    height: int
+    """Display size, after any rotation metadata is applied."""
+    duration_s: float
+    fps: float
+    codec: str
+    rotation: int
+
+
+MAX_PIXELS = 8192 * 8192
+
+
+def probe(path: Path, max_video_seconds: float = 600.0) -> MediaInfo:
+    """Check that ``path`` holds an image or video we can decode, and describe it.
+
+    Raises :class:`MediaError` with a reason an uploader can act on.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if not head:
+        raise MediaError("the file is empty", status=400)
+    sniffed = sniff(head)
+    if sniffed is None:
+        raise MediaError("the file is neither a JPEG/PNG photo nor an MP4/MOV/MKV/AVI/TS video")
+    kind, content_type = sniffed
+    if kind == "image":
+        return _probe_image(path, content_type)
+    return _probe_video(path, content_type, max_video_seconds)
+
+
+def _probe_image(path: Path, content_type: str) -> MediaInfo:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise MediaError(f"the image is {width}x{height}, over the pixel limit", 413)
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise MediaError(f"the image cannot be decoded ({exc})", status=422) from exc
+    return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
+
+
+def _probe_video(path: Path, content_type: str, max_seconds: float) -> MediaInfo:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaError("the file has no video stream", status=422)
+            stream = container.streams.video[0]
+            first = next(container.decode(stream), None)
+            if first is None:
+                raise MediaError("the video has no decodable frame", status=422)
+            rotation = int(getattr(first, "rotation", 0) or 0) % 360
+            duration = (
+                float(stream.duration * stream.time_base)
+                if stream.duration is not None and stream.time_base is not None
+                else (container.duration or 0) / 1_000_000
+            )
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            width, height = first.width, first.height
+            codec = stream.codec_context.name
+    except MediaError:
+        raise
+    except (av.error.FFmpegError, StopIteration, ValueError) as exc:
+        raise MediaError(f"the video cannot be decoded ({exc})", status=422) from exc
+    if width * height > MAX_PIXELS or width < 16 or height < 16:
+        raise MediaError(f"the video's frame size {width}x{height} is not plausible", 422)
+    if duration > max_seconds:
+        raise MediaError(f"the video lasts {duration:.0f} s, over the {max_seconds:.0f} s limit", 413)
+    if rotation in (90, 270):
+        width, height = height, width
+    return MediaInfo("video", content_type, width, height, duration, fps, codec, rotation)

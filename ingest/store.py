@@ -1,0 +1,214 @@
+"""Object store: originals and evidence, written once, each with its SHA-256.
+
+Two implementations of one small interface: a local folder (the embedded default) and any
+S3-compatible server (MinIO in production) through the ``minio`` client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+class ObjectExists(FileExistsError):
+    """Objects are written once; this key already holds one."""
+
+
+class ObjectMissing(FileNotFoundError):
+    pass
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+class ObjectStore(Protocol):
+    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        """Store the file at ``key``; raises :class:`ObjectExists` if the key is taken."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
+
+    def stat(self, key: str) -> StoredObject:
+        """The object's facts; raises :class:`ObjectMissing`."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def iter_bytes(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]: ...
+
+    def download(self, key: str, path: Path) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class LocalStore:
+    """Objects as files under a folder, with a ``.meta.json`` sidecar each."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def _meta(self, key: str) -> Path:
+        return self._path(key).with_name(self._path(key).name + ".meta.json")
+
+    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        obj = StoredObject(key, sha256_file(path), path.stat().st_size, content_type)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+                for block in iter(lambda: src.read(CHUNK), b""):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            self._meta(key).write_text(json.dumps({"sha256": obj.sha256, "size": obj.size,
+                                                   "content_type": content_type}))
+            try:
+                os.link(tmp, target)  # atomic, and refuses an existing key
+            except FileExistsError as exc:
+                raise ObjectExists(key) from exc
+        finally:
+            os.unlink(tmp)
+        return obj
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        with tempfile.NamedTemporaryFile() as tmp:
+            tmp.write(data)
+            tmp.flush()
+            return self.put_file(key, Path(tmp.name), content_type)
+
+    def stat(self, key: str) -> StoredObject:
+        if not self._path(key).is_file():
+            raise ObjectMissing(key)
+        meta = json.loads(self._meta(key).read_text())
+        return StoredObject(key, meta["sha256"], meta["size"], meta["content_type"])
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def iter_bytes(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        try:
+            fh = self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+        with fh:
+            yield from iter(lambda: fh.read(chunk_size), b"")
+
+    def download(self, key: str, path: Path) -> None:
+        with path.open("wb") as out:
+            for block in self.iter_bytes(key):
+                out.write(block)
+
+    def delete(self, key: str) -> None:
+        for p in (self._path(key), self._meta(key)):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+
+class S3Store:
+    """Objects in one bucket of an S3-compatible server; SHA-256 kept as user metadata."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str,
+                secure: bool = False, region: str = "us-east-1") -> S3Store:
+        from minio import Minio
+
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
+                       region=region)
+        if not client.bucket_exists(bucket):
+            client.make_bucket(bucket)
+        return cls(client, bucket)
+
+    def _put(self, key: str, stream: BinaryIO, size: int, sha256: str,
+             content_type: str) -> StoredObject:
+        if self.exists(key):
+            raise ObjectExists(key)
+        self.client.put_object(self.bucket, _check_key(key), stream, size,
+                               content_type=content_type, metadata={"sha256": sha256},
+                               part_size=16 * CHUNK)
+        return StoredObject(key, sha256, size, content_type)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        digest, size = sha256_file(path), path.stat().st_size
+        with path.open("rb") as fh:
+            return self._put(key, fh, size, digest, content_type)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        digest = hashlib.sha256(data).hexdigest()
+        return self._put(key, io.BytesIO(data), len(data), digest, content_type)
+
+    def stat(self, key: str) -> StoredObject:
+        from minio.error import S3Error
+
+        try:
+            st = self.client.stat_object(self.bucket, _check_key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                raise ObjectMissing(key) from exc
+            raise
+        meta = {k.lower(): v for k, v in (st.metadata or {}).items()}
+        return StoredObject(key, meta.get("x-amz-meta-sha256", ""), int(st.size or 0),
+                            st.content_type or "application/octet-stream")
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except ObjectMissing:
+            return False
+        return True
+
+    def iter_bytes(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        from minio.error import S3Error
+
+        try:
+            response = self.client.get_object(self.bucket, _check_key(key))
+        except S3Error as exc:
+            raise ObjectMissing(key) from exc
+        try:
+            yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def download(self, key: str, path: Path) -> None:
+        with path.open("wb") as out:
+            for block in self.iter_bytes(key):
+                out.write(block)
+
+    def delete(self, key: str) -> None:
+        self.client.remove_object(self.bucket, _check_key(key))

@@ -1,0 +1,108 @@
+"""Accepting a submission: check the media, store the original once, write the submission and
+its job in one transaction. Nothing is left behind when any step fails."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.db import AuditEvent, Job, MediaObject, Submission
+from ingest.dispatch import Dispatcher
+from ingest.media import MediaInfo, probe
+from ingest.store import ObjectExists, ObjectStore, sha256_file
+
+log = logging.getLogger(__name__)
+
+VIOLATIONS = ("unspecified", "emergency_lane", "bus_lane", "covered_plate", "cloned_plate",
+              "illegal_parking", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What the reporter says about the media; all optional."""
+
+    violation: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    taken_at: datetime | None = None
+    reporter: str | None = None
+
+
+def original_key(sha256: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256}"
+
+
+class Intake:
+    def __init__(self, sessions: sessionmaker[Session], store: ObjectStore,
+                 dispatcher: Dispatcher, max_attempts: int = 3,
+                 max_video_seconds: float = 600.0) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.dispatcher = dispatcher
+        self.max_attempts = max_attempts
+        self.max_video_seconds = max_video_seconds
+
+    def accept(self, path: Path, filename: str | None, declared: Declared,
+               actor: str = "reporter") -> Submission:
+        """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it."""
+        info = probe(path, self.max_video_seconds)
+        sha256 = sha256_file(path)
+        try:
+            return self._record(path, sha256, info, filename, declared, actor)
+        except IntegrityError:
+            # Another request stored the same original at the same moment: link to it.
+            return self._record(path, sha256, info, filename, declared, actor)
+
+    def _store_original(self, path: Path, sha256: str, info: MediaInfo) -> bool:
+        try:
+            self.store.put_file(original_key(sha256), path, info.content_type)
+            return True
+        except ObjectExists:
+            if self.store.stat(original_key(sha256)).sha256 != sha256:
+                raise RuntimeError(f"object {original_key(sha256)} does not match its hash") from None
+            return False
+
+    def _record(self, path: Path, sha256: str, info: MediaInfo, filename: str | None,
+                declared: Declared, actor: str) -> Submission:
+        created_object = False
+        try:
+            with self.sessions.begin() as session:
+                media = session.scalar(select(MediaObject).where(MediaObject.sha256 == sha256))
+                if media is None:
+                    created_object = self._store_original(path, sha256, info)
+                    media = MediaObject(sha256=sha256, key=original_key(sha256),
+                                        size=path.stat().st_size, content_type=info.content_type,
+                                        kind=info.kind)
+                    session.add(media)
+                    session.flush()
+                submission = Submission(
+                    media_id=media.id, filename=(filename or "")[:255] or None,
+                    declared_violation=declared.violation, latitude=declared.latitude,
+                    longitude=declared.longitude, taken_at=declared.taken_at,
+                    reporter=declared.reporter,
+                )
+                session.add(submission)
+                session.flush()
+                job = Job(submission_id=submission.id, max_attempts=self.max_attempts)
+                session.add(job)
+                session.add(AuditEvent(actor=actor, action="submitted", entity="submission",
+                                       entity_id=submission.id,
+                                       data={"sha256": sha256, "kind": info.kind,
+                                             "size": media.size}))
+                session.flush()
+                job_id = job.id
+        except BaseException:
+            if created_object:
+                self.store.delete(original_key(sha256))
+            raise
+        try:
+            self.dispatcher.dispatch(job_id)
+        except Exception:  # the sweeper dispatches it later; the ledger has it
+            log.exception("dispatch of job %s failed; it stays queued in the ledger", job_id)
+        return submission

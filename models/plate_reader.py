@@ -1,0 +1,101 @@
+"""Plate reading: rectify a detected plate by its corners, read it with PP-OCRv4 (ONNX).
+
+The recogniser is a general Chinese text model; decoding is constrained to the plate alphabet
+(and the first character to a province), and a read that breaks the plate grammar is marked
+invalid, so it is never reported as a plate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from models.grammar import PLATE_ALPHABET, PROVINCES, is_valid_plate, normalise
+from models.onnx import session
+from models.types import Image, ModelInfo, PlateDetection, PlateText
+
+SINGLE_SIZE = (168, 48)
+DOUBLE_SIZE = (220, 110)
+COLOURS = ("blue", "green", "yellow")
+
+
+def rectify(image: Image, plate: PlateDetection) -> Image:
+    """The plate warped flat by its four corners (168x48, or 220x110 for two rows)."""
+    w, h = DOUBLE_SIZE if plate.double_layer else SINGLE_SIZE
+    src = np.array(plate.corners, dtype=np.float32)
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped: Image = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC)
+    return warped
+
+
+class OnnxPlateReader:
+    """PP-OCRv4 mobile recogniser through ONNX Runtime, with plate-constrained CTC decoding."""
+
+    name = "ppocrv4_onnx"
+
+    def __init__(self, path: Path, info: ModelInfo) -> None:
+        self.info = info
+        self._session: Any = session(path)
+        self._input = self._session.get_inputs()[0].name
+        chars = self._session.get_modelmeta().custom_metadata_map["character"].splitlines()
+        self._charset = ["", *chars, " "]
+        allowed = [i for i, c in enumerate(self._charset) if c in PLATE_ALPHABET]
+        self._allowed = np.array([0, *allowed])
+        self._province = np.array([i for i, c in enumerate(self._charset) if c and c in PROVINCES])
+
+    def _tensor(self, crop: Image) -> npt.NDArray[np.float32]:
+        h, w = crop.shape[:2]
+        width = max(16, min(320, round(48 * w / h)))
+        resized = cv2.resize(crop, (width, 48)).astype(np.float32)
+        return np.ascontiguousarray(((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None])
+
+    def _decode(self, probs: npt.NDArray[np.float32], first_is_province: bool) -> tuple[str, float]:
+        masked = probs[:, self._allowed]
+        best = self._allowed[masked.argmax(axis=1)]
+        text: list[str] = []
+        confidences: list[float] = []
+        previous = 0
+        for t, index in enumerate(best):
+            if index != 0 and index != previous:
+                if first_is_province and not text and self._charset[index] not in PROVINCES:
+                    index = self._province[probs[t, self._province].argmax()]
+                text.append(self._charset[index])
+                confidences.append(float(probs[t, index]))
+            previous = index
+        return "".join(text), float(np.mean(confidences)) if confidences else 0.0
+
+    def _read_line(self, crop: Image, first_is_province: bool) -> tuple[str, float]:
+        probs = self._session.run(None, {self._input: self._tensor(crop)})[0][0]
+        return self._decode(probs, first_is_province)
+
+    def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
+        """Read a rectified plate image (see :func:`rectify`)."""
+        if double_layer:
+            h = plate_image.shape[0]
+            top, top_conf = self._read_line(plate_image[: int(h * 0.42)], True)
+            bottom, bottom_conf = self._read_line(plate_image[int(h * 0.36) :], False)
+            raw, confidence = top + bottom, min(top_conf, bottom_conf)
+        else:
+            raw, confidence = self._read_line(plate_image, True)
+        text = normalise(raw)
+        return PlateText(text=text, confidence=confidence, valid=is_valid_plate(text))
+
+
+class OnnxPlateColour:
+    """HyperLPR3 colour classifier: blue, green or yellow (it knows no white or black)."""
+
+    def __init__(self, path: Path, info: ModelInfo) -> None:
+        self.info = info
+        self._session: Any = session(path)
+        self._input = self._session.get_inputs()[0].name
+
+    def classify(self, plate_image: Image) -> tuple[str, float]:
+        x = (cv2.resize(plate_image, (96, 96)).astype(np.float32) / 255.0).transpose(2, 0, 1)
+        scores = self._session.run(None, {self._input: np.ascontiguousarray(x[None])})[0][0]
+        index = int(np.argmax(scores))
+        return COLOURS[index], float(scores[index])

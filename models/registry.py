@@ -1,0 +1,133 @@
+"""An explicit registry of model backends, built lazily from the models directory.
+
+``ModelSet`` loads each backend on first use and warms it up once, so a worker that never sees
+a video never pays for a model it does not need, and no model loads at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from models.types import Image, ModelInfo, PlateDetection, PlateText, Vehicle
+from models.weights import resolve
+
+
+class VehicleDetector(Protocol):
+    info: ModelInfo
+
+    def detect(self, image: Image) -> list[Vehicle]: ...
+
+
+class PlateDetector(Protocol):
+    info: ModelInfo
+
+    def detect(self, image: Image) -> list[PlateDetection]: ...
+
+
+class PlateReader(Protocol):
+    info: ModelInfo
+    name: str
+
+    def read(self, plate_image: Image, double_layer: bool = False) -> PlateText: ...
+
+
+class PlateColourClassifier(Protocol):
+    info: ModelInfo
+
+    def classify(self, plate_image: Image) -> tuple[str, float]: ...
+
+
+def _ultralytics_tflite(models_dir: Path) -> VehicleDetector:
+    from models.vehicles import UltralyticsVehicleDetector
+
+    return UltralyticsVehicleDetector(*resolve(models_dir, "yolov8n_int8_tflite"))
+
+
+def _plate_det(size: int) -> Callable[[Path], PlateDetector]:
+    def build(models_dir: Path) -> PlateDetector:
+        from models.plate_detector import OnnxPlateDetector
+
+        return OnnxPlateDetector(*resolve(models_dir, f"plate_det_{size}"), size=size)
+
+    return build
+
+
+def _ppocr_onnx(models_dir: Path) -> PlateReader:
+    from models.plate_reader import OnnxPlateReader
+
+    return OnnxPlateReader(*resolve(models_dir, "ppocrv4_rec"))
+
+
+def _colour(models_dir: Path) -> PlateColourClassifier:
+    from models.plate_reader import OnnxPlateColour
+
+    return OnnxPlateColour(*resolve(models_dir, "plate_colour"))
+
+
+VEHICLE_DETECTORS: dict[str, Callable[[Path], VehicleDetector]] = {
+    "yolov8n_int8_tflite": _ultralytics_tflite,
+}
+PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {
+    320: _plate_det(320),
+    640: _plate_det(640),
+}
+PLATE_READERS: dict[str, Callable[[Path], PlateReader]] = {"ppocrv4_onnx": _ppocr_onnx}
+
+
+class ModelSet:
+    """The models one pipeline uses, each built on first use, thread-safe."""
+
+    def __init__(
+        self,
+        models_dir: Path,
+        detector: str = "yolov8n_int8_tflite",
+        plate_detector_size: int = 640,
+        reader: str = "ppocrv4_onnx",
+    ) -> None:
+        self.models_dir = models_dir
+        self._builders: dict[str, Callable[[Path], object]] = {
+            "vehicles": VEHICLE_DETECTORS[detector],
+            "plates": PLATE_DETECTORS[plate_detector_size],
+            "reader": PLATE_READERS[reader],
+            "colour": _colour,
+        }
+        self._built: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, role: str) -> object:
+        with self._lock:
+            if role not in self._built:
+                self._built[role] = self._builders[role](self.models_dir)
+            return self._built[role]
+
+    @property
+    def vehicles(self) -> VehicleDetector:
+        return self._get("vehicles")  # type: ignore[return-value]
+
+    @property
+    def plates(self) -> PlateDetector:
+        return self._get("plates")  # type: ignore[return-value]
+
+    @property
+    def reader(self) -> PlateReader:
+        return self._get("reader")  # type: ignore[return-value]
+
+    @property
+    def colour(self) -> PlateColourClassifier:
+        return self._get("colour")  # type: ignore[return-value]
+
+    def warm_up(self) -> None:
+        """Load every model and run it once on a blank frame, before real work arrives."""
+        blank: Image = np.zeros((480, 640, 3), dtype=np.uint8)
+        self.vehicles.detect(blank)
+        self.plates.detect(blank)
+        self.reader.read(blank[:48, :168])
+        self.colour.classify(blank[:48, :168])
+
+    def infos(self) -> list[ModelInfo]:
+        return [self.vehicles.info, self.plates.info, self.reader.info, self.colour.info]

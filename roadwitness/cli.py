@@ -1,0 +1,166 @@
+"""The ``roadwitness`` command: serve, worker, process, demo, db upgrade."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from roadwitness.settings import Settings, load_settings
+
+app = typer.Typer(help="roadwitness: camera evidence of traffic violations in, cases out.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(width=None if Console().is_terminal else 120)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Create or migrate the database schema (and Procrastinate's, in distributed mode)."""
+    from ingest.migrate import upgrade
+
+    settings = _settings(config)
+    upgrade(settings.database_url)
+    if settings.queue == "procrastinate":
+        from ingest.dispatch import apply_procrastinate_schema
+
+        apply_procrastinate_schema(settings.psycopg_dsn)
+    console.print(f"database at head: {settings.database_url}")
+
+
+@app.command()
+def serve(config: ConfigOpt = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API (uploads, status, review queue). Docs at /docs."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(_settings(config)), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    config: ConfigOpt = None,
+    drain: Annotated[bool, typer.Option(help="Exit once no job is left.")] = False,
+    verbose: bool = True,
+) -> None:
+    """Process queued submissions into candidate cases, until stopped."""
+    from ingest.services import Services
+    from workers.jobs import SubmissionProcessor, models_for
+    from workers.runner import run
+
+    _logging(verbose)
+    services = Services.build(_settings(config))
+    models = models_for(services)
+    models.warm_up()
+    stop = threading.Event()
+    if services.settings.queue == "embedded":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    try:
+        handled = run(services, SubmissionProcessor(services, models), stop=stop, drain=drain)
+    finally:
+        services.close()
+    console.print(f"worker stopped after {handled} job(s)")
+
+
+def _cases_table(title: str, rows: list[dict[str, Any]], expected: dict[str, str | None]) -> Table:
+    table = Table(title=title)
+    for column in ("source", "plate", "label", "conf", "vehicle", "colour", "t (s)"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        label = expected.get(row["source"])
+        mark = "" if label is None else (" ✓" if label == row["plate"] else " ✗")
+        table.add_row(Path(row["source"]).name, row["plate"] + mark, label or "-",
+                      f"{row['plate_confidence']:.2f}", row["vehicle_class"], row["plate_colour"],
+                      f"{row['t_start']:.1f}–{row['t_end']:.1f}")
+    return table
+
+
+@app.command()
+def process(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A video or photo.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and evidence.")] = Path("out"),
+    violation: Annotated[str | None, typer.Option(help="The declared violation type.")] = None,
+    config: ConfigOpt = None,
+    fps: Annotated[float | None, typer.Option(help="Frames sampled per second of video.")] = None,
+) -> None:
+    """Run the pipeline in-process on a local file; writes OUT/summary.json and evidence."""
+    from ingest.media import MediaError
+    from models.registry import ModelSet
+    from models.weights import WeightError
+    from workers.process import expected_frames, process_file
+
+    settings = _settings(config, sample_fps=fps)
+    models = ModelSet(settings.models_dir, settings.detector, settings.plate_detector_size)
+    with _progress() as progress:
+        task = progress.add_task(f"{path.name}", total=None)
+        try:
+            result = process_file(
+                path, out, models, fps=settings.sample_fps, max_frames=settings.max_frames,
+                declared=violation,
+                on_start=lambda info: progress.update(task, total=expected_frames(
+                    info, settings.sample_fps, settings.max_frames)),
+                on_frame=lambda _frame: progress.advance(task),
+            )
+        except (MediaError, WeightError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    rows = [{"source": str(path), **c} for c in result.summary["cases"]]
+    console.print(_cases_table(f"{len(rows)} case(s) from {result.analysis.frames} frame(s)",
+                               rows, {}))
+    console.print(f"summary: {out / 'summary.json'}")
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    data: Annotated[Path | None, typer.Option(help="Real sample media (labels.csv).")] = None,
+) -> None:
+    """Real samples through the whole pipeline (store, database, queue, worker) to cases that
+    await an officer's review, in the embedded mode."""
+    from roadwitness.demo import run_demo
+
+    settings = _settings(config, samples_dir=data)
+    summary = run_demo(settings, _progress(), console)
+    rows = summary["cases"]
+    expected = {s: p for s, p in summary["labels"].items()}
+    console.print(_cases_table(f"{len(rows)} case(s) awaiting review", rows, expected))
+    console.print(f"plates matching their labels: {summary['matched']}/{summary['labelled']} "
+                  f"samples; report: {summary['report']}")
+    console.print("next: `roadwitness serve` and open http://127.0.0.1:8000/docs "
+                  "(GET /v1/cases lists the review queue)")
+    if summary["matched"] == 0:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,103 @@
+"""Typed settings, built by a function (never at import time).
+
+Sources, highest priority first: keyword overrides, ``ROADWITNESS_*`` environment variables,
+an optional YAML file (``ROADWITNESS_CONFIG`` or the ``config_file`` argument), defaults.
+The defaults are the embedded mode: SQLite and a local folder store under ``./var``,
+an in-process queue, no server needed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+ENV_PREFIX = "ROADWITNESS_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    """SQLAlchemy URL; empty means ``sqlite:///{data_dir}/roadwitness.db``."""
+
+    store: Literal["local", "s3"] = "local"
+    store_path: Path | None = None
+    """Folder of the local store; empty means ``{data_dir}/objects``."""
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "roadwitness"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    queue: Literal["embedded", "procrastinate"] = "embedded"
+    job_max_attempts: int = Field(3, ge=1, le=20)
+    job_lease_s: float = Field(60.0, gt=0)
+    """An embedded job whose worker has not renewed its lease for this long is taken again."""
+
+    models_dir: Path = Path("../shared/models")
+    samples_dir: Path = Path("../shared/data")
+    """Real sample media for the demo (never copied into the repository)."""
+    detector: Literal["yolov8n_int8_tflite"] = "yolov8n_int8_tflite"
+    plate_detector_size: Literal[320, 640] = 640
+    sample_fps: float = Field(2.0, gt=0, le=30)
+    max_frames: int = Field(600, ge=1)
+
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    max_video_seconds: float = Field(600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'roadwitness.db'}"
+        if self.store_path is None:
+            self.store_path = self.data_dir / "objects"
+        return self
+
+    @property
+    def local_store_path(self) -> Path:
+        assert self.store_path is not None
+        return self.store_path
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def psycopg_dsn(self) -> str:
+        """The database URL as libpq understands it (for Procrastinate)."""
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build settings from overrides, environment, an optional YAML file and defaults."""
+    path = config_file or os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if path is not None and not Path(path).is_file():
+        raise FileNotFoundError(f"settings file {path} does not exist")
+
+    class _Sourced(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=Path(path)))
+            return tuple(sources)
+
+    return _Sourced(**overrides)

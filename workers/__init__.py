@@ -1,0 +1,1 @@
+"""Workers: pipeline stages (frames, recognition, evidence) and the job functions."""
