@@ -66,7 +66,7 @@ async def create_submission(
             await file.close()
             shutil.rmtree(tmp, ignore_errors=True)
     return SubmissionCreated(id=submission.id, status=submission.status,
-                             sha256=submission.media.sha256, kind=submission.media.kind,
+                             sha256=submission.sha256, kind=submission.kind,
                              status_url=f"/v1/submissions/{submission.id}")
 
 

@@ -50,7 +50,7 @@ class Services:
         dispatcher = make_dispatcher(settings)
         intake = Intake(sessions, store, dispatcher, settings.job_max_attempts,
                         settings.max_video_seconds)
-        return cls(settings, engine, sessions, store, Ledger(sessions, settings.job_lease_s),
+        return cls(settings, engine, sessions, store, Ledger(sessions, settings.job_lease_s, settings.job_retry_delay_s),
                    dispatcher, intake)
 
     def close(self) -> None:

@@ -34,6 +34,18 @@ class Declared:
     reporter: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the uploader is told: the submission's id and the original's hash."""
+
+    id: str
+    status: str
+    sha256: str
+    kind: str
+    media_id: str
+    job_id: str
+
+
 def original_key(sha256: str) -> str:
     return f"originals/{sha256[:2]}/{sha256}"
 
@@ -49,7 +61,7 @@ class Intake:
         self.max_video_seconds = max_video_seconds
 
     def accept(self, path: Path, filename: str | None, declared: Declared,
-               actor: str = "reporter") -> Submission:
+               actor: str = "reporter") -> Accepted:
         """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it."""
         info = probe(path, self.max_video_seconds)
         sha256 = sha256_file(path)
@@ -69,7 +81,7 @@ class Intake:
             return False
 
     def _record(self, path: Path, sha256: str, info: MediaInfo, filename: str | None,
-                declared: Declared, actor: str) -> Submission:
+                declared: Declared, actor: str) -> Accepted:
         created_object = False
         try:
             with self.sessions.begin() as session:
@@ -96,13 +108,14 @@ class Intake:
                                        data={"sha256": sha256, "kind": info.kind,
                                              "size": media.size}))
                 session.flush()
-                job_id = job.id
+                accepted = Accepted(submission.id, submission.status, sha256, media.kind,
+                                    media.id, job.id)
         except BaseException:
             if created_object:
                 self.store.delete(original_key(sha256))
             raise
         try:
-            self.dispatcher.dispatch(job_id)
+            self.dispatcher.dispatch(accepted.job_id)
         except Exception:  # the sweeper dispatches it later; the ledger has it
-            log.exception("dispatch of job %s failed; it stays queued in the ledger", job_id)
-        return submission
+            log.exception("dispatch of job %s failed; it stays queued", accepted.job_id)
+        return accepted

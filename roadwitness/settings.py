@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     queue: Literal["embedded", "procrastinate"] = "embedded"
     job_max_attempts: int = Field(3, ge=1, le=20)
     job_lease_s: float = Field(60.0, gt=0)
-    """An embedded job whose worker has not renewed its lease for this long is taken again."""
+    """A job whose worker has not renewed its lease for this long is taken again."""
+    job_retry_delay_s: float = Field(5.0, ge=0)
+    """A failed attempt is retried after this delay times the attempts so far."""
 
     models_dir: Path = Path("../shared/models")
     samples_dir: Path = Path("../shared/data")

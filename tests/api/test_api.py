@@ -1,0 +1,122 @@
+"""The HTTP API in-process, on the embedded backends (SQLite, local folder store)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from ingest.db import AuditEvent, Job, MediaObject, Submission
+from ingest.migrate import upgrade
+from tests.conftest import DATA_DIR, labels
+from tests.media import bad_files
+from workers.jobs import SubmissionProcessor
+from workers.runner import run
+
+PHOTO = "images/dev_vehicle_014.jpg"
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
+    settings = make_settings(max_upload_bytes=2_000_000)
+    upgrade(settings.database_url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _counts(client: TestClient) -> tuple[int, int, int, int]:
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as s:
+        rows = tuple(s.scalar(select(func.count()).select_from(m)) or 0
+                     for m in (Submission, MediaObject, Job))
+    objects = services.settings.local_store_path
+    files = len([p for p in objects.rglob("*") if p.is_file()]) if objects.exists() else 0
+    return (*rows, files)  # type: ignore[return-value]
+
+
+def _upload(client: TestClient, path: Path, **form: str) -> Any:
+    with path.open("rb") as fh:
+        return client.post("/v1/submissions", files={"file": (path.name, fh)}, data=form)
+
+
+def test_each_malformed_upload_gets_a_reason_and_leaves_nothing(client: TestClient,
+                                                                 tmp_path: Path) -> None:
+    for name, (path, status) in bad_files(tmp_path).items():
+        response = _upload(client, path)
+        assert response.status_code == status, (name, response.text)
+        assert response.json()["detail"]
+    assert _counts(client) == (0, 0, 0, 0)
+
+
+def test_bad_fields_and_oversized_uploads_are_refused(client: TestClient, tmp_path: Path) -> None:
+    photo = DATA_DIR / PHOTO
+    assert _upload(client, photo, violation="speeding-ish").status_code == 422
+    assert _upload(client, photo, latitude="22.5").status_code == 422
+    assert _upload(client, photo, latitude="99", longitude="114").status_code == 422
+    assert _upload(client, photo, taken_at="2026-11-23T08:00:00").status_code == 422
+    assert client.post("/v1/submissions", data={"violation": "bus_lane"}).status_code == 422
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\x00" * 2_500_000)
+    response = _upload(client, big)
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
+    assert _counts(client) == (0, 0, 0, 0)
+
+
+def test_upload_status_review_and_decision(client: TestClient, models: Any) -> None:
+    photo = DATA_DIR / PHOTO
+    label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
+    response = _upload(client, photo, violation="bus_lane", latitude="22.54",
+                       longitude="114.06", taken_at="2026-11-23T08:15:00+08:00")
+    assert response.status_code == 201, response.text
+    created = response.json()
+    status = client.get(created["status_url"]).json()
+    assert status["status"] == "received" and status["job"]["state"] == "queued"
+
+    services = client.app.state.services  # type: ignore[attr-defined]
+    run(services, SubmissionProcessor(services, models), drain=True)
+
+    status = client.get(created["status_url"]).json()
+    assert status["status"] == "candidate" and status["job"]["state"] == "done"
+    queue = client.get("/v1/cases").json()
+    assert queue["total"] == 1
+    case = client.get(f"/v1/cases/{queue['items'][0]['id']}").json()
+    assert case["plate"] == label and case["violation"] == "bus_lane"
+    assert case["latitude"] == 22.54 and case["original_sha256"] == created["sha256"]
+    roles = {e["role"] for e in case["evidence"]}
+    assert roles == {"frame", "frame_annotated", "plate_crop"}
+    crop = next(e for e in case["evidence"] if e["role"] == "plate_crop")
+    body = client.get(crop["url"])
+    assert body.status_code == 200 and body.headers["x-content-sha256"] == crop["sha256"]
+    assert len(body.content) == crop["size"]
+
+    bad = client.post(f"/v1/cases/{case['id']}/decision", json={"decision": "reject",
+                                                               "officer": "o1"})
+    assert bad.status_code == 422  # a rejection needs a reason
+    wrong_plate = client.post(f"/v1/cases/{case['id']}/decision",
+                              json={"decision": "confirm", "officer": "o1", "plate": "XYZ"})
+    assert wrong_plate.status_code == 422
+    done = client.post(f"/v1/cases/{case['id']}/decision",
+                       json={"decision": "confirm", "officer": "o1"})
+    assert done.status_code == 200 and done.json()["status"] == "confirmed"
+    again = client.post(f"/v1/cases/{case['id']}/decision",
+                        json={"decision": "reject", "officer": "o2", "reason": "late"})
+    assert again.status_code == 409
+    assert client.get("/v1/cases").json()["total"] == 0
+    with services.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.entity_id == case["id"])
+                           .order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["case_created", "confirmed"]
+        assert events[1].actor == "officer:o1"
+
+
+def test_unknown_ids_are_404(client: TestClient) -> None:
+    assert client.get("/v1/submissions/nope").status_code == 404
+    assert client.get("/v1/cases/nope").status_code == 404
+    assert client.get("/v1/evidence/nope").status_code == 404
+    assert client.post("/v1/cases/nope/decision",
+                       json={"decision": "confirm", "officer": "o"}).status_code == 404

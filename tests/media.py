@@ -1,0 +1,36 @@
+"""Generated media for protocol and edge-case tests (never the only proof of recognition)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from workers.frames import ffmpeg_exe
+
+
+def synthetic_video(out: Path, seconds: float = 2.0, size: str = "320x240",
+                    extra: list[str] | None = None) -> Path:
+    cmd = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+           f"testsrc2=size={size}:rate=25:duration={seconds}", *(extra or []),
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+def bad_files(folder: Path) -> dict[str, tuple[Path, int]]:
+    """Malformed uploads and the status each must get."""
+    folder.mkdir(parents=True, exist_ok=True)
+    good = synthetic_video(folder / "good.mp4")
+    files: dict[str, tuple[Path, int]] = {}
+
+    def add(name: str, data: bytes, status: int) -> None:
+        path = folder / name
+        path.write_bytes(data)
+        files[name] = (path, status)
+
+    add("empty.mp4", b"", 400)
+    add("page.html", b"<!doctype html><html><body>not a video</body></html>", 415)
+    add("truncated.mp4", good.read_bytes()[:600], 422)
+    add("text.jpg", b"just some text, not a photo at all", 415)
+    add("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 422)
+    return files

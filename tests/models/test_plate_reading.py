@@ -1,0 +1,48 @@
+"""Real plates from ../shared/data read by the real detector + rectifier + PP-OCRv4 reader."""
+
+from typing import Any
+
+import cv2
+
+from models.plate_reader import rectify
+from tests.conftest import DATA_DIR, labels
+
+
+def _read_photo(models: Any, file: str) -> tuple[str, str]:
+    image = cv2.imread(str(DATA_DIR / file))
+    plates = models.plates.detect(image)
+    assert plates, f"no plate found in {file}"
+    crop = rectify(image, plates[0])
+    return models.reader.read(crop, plates[0].double_layer).text, models.colour.classify(crop)[0]
+
+
+def test_vehicle_photos_read_like_their_labels(models: Any) -> None:
+    rows = [r for r in labels() if r["kind"] == "vehicle_image"]
+    read = {r["file"]: _read_photo(models, r["file"])[0] for r in rows}
+    correct = [f for f, r in zip(read, rows, strict=True) if read[f] == r["plate_text"]]
+    assert len(rows) >= 15
+    assert len(correct) / len(rows) >= 0.7, read
+
+
+def test_plate_crops_read_like_their_labels(models: Any) -> None:
+    rows = [r for r in labels() if r["kind"] == "plate_crop"]
+    correct = 0
+    for row in rows:
+        text = models.reader.read(cv2.imread(str(DATA_DIR / row["file"]))).text
+        correct += text == row["plate_text"]
+    assert correct / len(rows) >= 0.9
+
+
+def test_colour_on_real_plates(models: Any) -> None:
+    rows = [r for r in labels() if r["kind"] == "vehicle_image"
+            and r["plate_colour"].split(" ")[0] in ("blue", "green", "yellow")
+            and "double" not in r["plate_colour"]]
+    right = sum(_read_photo(models, r["file"])[1] == r["plate_colour"].split(" ")[0] for r in rows)
+    assert right / len(rows) >= 0.8
+
+
+def test_invalid_reads_are_never_plates(models: Any) -> None:
+    # A crop of plain road texture holds no plate: any read must be marked invalid.
+    image = cv2.imread(str(DATA_DIR / "images" / "dev_vehicle_008.jpg"))
+    read = models.reader.read(image[0:48, 0:168])
+    assert not read.valid or read.text == ""
