@@ -27,8 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.services.close()
 
-    app = FastAPI(title="roadwitness", version=__version__, lifespan=lifespan,
-                  description="Evidence of traffic violations in; cases an officer can confirm out.")
+    app = FastAPI(
+        title="roadwitness",
+        version=__version__,
+        lifespan=lifespan,
+        description="Evidence of traffic violations in; cases an officer can confirm out.",
+    )
 
     @app.middleware("http")
     async def refuse_oversized(
@@ -36,10 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> Response:
         # Refuse an upload that announces itself as too large before reading any of it.
         length = request.headers.get("content-length")
-        if (request.method == "POST" and length and length.isdigit()
-                and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD):
-            return JSONResponse({"detail": f"the upload is over the {settings.max_upload_bytes} "
-                                           "byte limit"}, status_code=413)
+        if (
+            request.method == "POST"
+            and length
+            and length.isdigit()
+            and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD
+        ):
+            return JSONResponse(
+                {"detail": f"the upload is over the {settings.max_upload_bytes} byte limit"},
+                status_code=413,
+            )
         return await call_next(request)
 
     @app.get("/healthz", tags=["ops"])

@@ -43,13 +43,25 @@ def get_case(case_id: str, session: SessionDep) -> CaseOut:
         raise HTTPException(404, "no such case")
     sub = case.submission
     return CaseOut(
-        **_summary(case).model_dump(), submission_id=sub.id, original_sha256=sub.media.sha256,
-        latitude=sub.latitude, longitude=sub.longitude, taken_at=sub.taken_at,
-        models=case.models, decided_at=case.decided_at, decided_by=case.decided_by,
+        **_summary(case).model_dump(),
+        submission_id=sub.id,
+        original_sha256=sub.media.sha256,
+        latitude=sub.latitude,
+        longitude=sub.longitude,
+        taken_at=sub.taken_at,
+        models=case.models,
+        decided_at=case.decided_at,
+        decided_by=case.decided_by,
         decision_reason=case.decision_reason,
         evidence=[
-            EvidenceOut(role=e.role, name=e.name, content_type=e.content_type, sha256=e.sha256,
-                        size=e.size, url=f"/v1/evidence/{e.id}")
+            EvidenceOut(
+                role=e.role,
+                name=e.name,
+                content_type=e.content_type,
+                sha256=e.sha256,
+                size=e.size,
+                url=f"/v1/evidence/{e.id}",
+            )
             for e in case.evidence
         ],
     )
@@ -62,14 +74,21 @@ def get_evidence(item_id: str, session: SessionDep, services: ServicesDep) -> St
     if item is None:
         raise HTTPException(404, "no such evidence item")
     return StreamingResponse(
-        services.store.iter_bytes(item.key), media_type=item.content_type,
-        headers={"Content-Length": str(item.size), "X-Content-SHA256": item.sha256,
-                 "Content-Disposition": f'inline; filename="{item.id}{item.name[-4:]}"'},
+        services.store.iter_bytes(item.key),
+        media_type=item.content_type,
+        headers={
+            "Content-Length": str(item.size),
+            "X-Content-SHA256": item.sha256,
+            "Content-Disposition": f'inline; filename="{item.id}{item.name[-4:]}"',
+        },
     )
 
 
-@router.post("/cases/{case_id}/decision", response_model=CaseOut,
-             responses={**NOT_FOUND, 409: {"model": Problem}, 422: {"model": Problem}})
+@router.post(
+    "/cases/{case_id}/decision",
+    response_model=CaseOut,
+    responses={**NOT_FOUND, 409: {"model": Problem}, 422: {"model": Problem}},
+)
 def decide(case_id: str, decision: Decision, session: SessionDep) -> CaseOut:
     """Confirm (optionally with a corrected plate) or reject (with a reason) a pending case.
     A case is decided once; a second decision gets 409."""
@@ -83,18 +102,32 @@ def decide(case_id: str, decision: Decision, session: SessionDep) -> CaseOut:
             raise HTTPException(422, f"{decision.plate!r} is not a valid plate")
     status = "confirmed" if decision.decision == "confirm" else "rejected"
     decided = session.execute(
-        update(Case).where(Case.id == case_id, Case.status == "pending")
-        .values(status=status, plate=plate, decided_at=now(), decided_by=decision.officer,
-                decision_reason=decision.reason)
+        update(Case)
+        .where(Case.id == case_id, Case.status == "pending")
+        .values(
+            status=status,
+            plate=plate,
+            decided_at=now(),
+            decided_by=decision.officer,
+            decision_reason=decision.reason,
+        )
     ).rowcount  # type: ignore[attr-defined]
     if decided != 1:
         session.rollback()
         raise HTTPException(409, f"the case was already decided ({case.status})")
-    session.add(AuditEvent(
-        actor=f"officer:{decision.officer}", action=status, entity="case", entity_id=case_id,
-        data={"before": {"status": "pending", "plate": case.plate},
-              "after": {"status": status, "plate": plate}, "reason": decision.reason},
-    ))
+    session.add(
+        AuditEvent(
+            actor=f"officer:{decision.officer}",
+            action=status,
+            entity="case",
+            entity_id=case_id,
+            data={
+                "before": {"status": "pending", "plate": case.plate},
+                "after": {"status": status, "plate": plate},
+                "reason": decision.reason,
+            },
+        )
+    )
     session.commit()
     session.refresh(case)
     return get_case(case_id, session)

@@ -28,7 +28,9 @@ ERRORS: dict[int | str, dict[str, object]] = {
 @router.post("", status_code=201, response_model=SubmissionCreated, responses=ERRORS)
 async def create_submission(
     services: ServicesDep,
-    file: Annotated[UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")],
+    file: Annotated[
+        UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")
+    ],
     violation: Annotated[str | None, Form(description=f"One of {', '.join(VIOLATIONS)}")] = None,
     latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
@@ -65,9 +67,13 @@ async def create_submission(
         finally:
             await file.close()
             shutil.rmtree(tmp, ignore_errors=True)
-    return SubmissionCreated(id=submission.id, status=submission.status,
-                             sha256=submission.sha256, kind=submission.kind,
-                             status_url=f"/v1/submissions/{submission.id}")
+    return SubmissionCreated(
+        id=submission.id,
+        status=submission.status,
+        sha256=submission.sha256,
+        kind=submission.kind,
+        status_url=f"/v1/submissions/{submission.id}",
+    )
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut, responses={404: {"model": Problem}})
@@ -79,10 +85,20 @@ def get_submission(submission_id: str, session: SessionDep) -> SubmissionOut:
         raise HTTPException(404, "no such submission")
     job = submission.jobs[-1] if submission.jobs else None
     return SubmissionOut(
-        id=submission.id, status=submission.status, created_at=submission.created_at,
-        kind=submission.media.kind, sha256=submission.media.sha256,
-        declared_violation=submission.declared_violation, error=submission.error,
-        job=JobOut(state=job.state, attempts=job.attempts, max_attempts=job.max_attempts,
-                   last_error=job.last_error) if job else None,
+        id=submission.id,
+        status=submission.status,
+        created_at=submission.created_at,
+        kind=submission.media.kind,
+        sha256=submission.media.sha256,
+        declared_violation=submission.declared_violation,
+        error=submission.error,
+        job=JobOut(
+            state=job.state,
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            last_error=job.last_error,
+        )
+        if job
+        else None,
         cases=[c.id for c in submission.cases],
     )

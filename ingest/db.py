@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -52,7 +52,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
 class MediaObject(Base):
@@ -131,8 +131,9 @@ class Case(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
 
     submission: Mapped[Submission] = relationship(back_populates="cases")
-    evidence: Mapped[list[EvidenceItem]] = relationship(back_populates="case",
-                                                        order_by="EvidenceItem.role")
+    evidence: Mapped[list[EvidenceItem]] = relationship(
+        back_populates="case", order_by="EvidenceItem.role"
+    )
     __table_args__ = (
         UniqueConstraint("submission_id", "plate", name="uq_cases_submission_plate"),
         Index("ix_cases_status_created", "status", "created_at"),

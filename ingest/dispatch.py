@@ -9,6 +9,7 @@ ledger's conditional claim makes a duplicate dispatch a no-op.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any, Protocol
@@ -68,12 +69,11 @@ class ProcrastinateDispatch:
     def dispatch(self, job_id: str) -> None:
         from procrastinate import exceptions
 
-        try:
+        # AlreadyEnqueued: a dispatch for this job is already waiting.
+        with contextlib.suppress(exceptions.AlreadyEnqueued):
             self.app.configure_task(TASK, queue=QUEUE, queueing_lock=f"job:{job_id}").defer(
                 job_id=job_id
             )
-        except exceptions.AlreadyEnqueued:
-            pass  # a dispatch for this job is already waiting
 
     def close(self) -> None:
         self.app.close()
@@ -83,11 +83,18 @@ def sweep(sessions: sessionmaker[Session], dispatcher: Dispatcher, grace_s: floa
     """Dispatch again every ledger job that should be running but has no live dispatch."""
     t = now()
     with sessions() as session:
-        ids = session.scalars(select(Job.id).where(or_(
-            and_(Job.state == "queued", Job.run_after <= t,
-                 Job.updated_at < t - timedelta(seconds=grace_s)),
-            and_(Job.state == "running", Job.lease_expires_at < t),
-        ))).all()
+        ids = session.scalars(
+            select(Job.id).where(
+                or_(
+                    and_(
+                        Job.state == "queued",
+                        Job.run_after <= t,
+                        Job.updated_at < t - timedelta(seconds=grace_s),
+                    ),
+                    and_(Job.state == "running", Job.lease_expires_at < t),
+                )
+            )
+        ).all()
     for job_id in ids:
         dispatcher.dispatch(job_id)
     if ids:

@@ -118,7 +118,9 @@ def _probe_video(path: Path, content_type: str, max_seconds: float) -> MediaInfo
     if width * height > MAX_PIXELS or width < 16 or height < 16:
         raise MediaError(f"the video's frame size {width}x{height} is not plausible", 422)
     if duration > max_seconds:
-        raise MediaError(f"the video lasts {duration:.0f} s, over the {max_seconds:.0f} s limit", 413)
+        raise MediaError(
+            f"the video lasts {duration:.0f} s, over the {max_seconds:.0f} s limit", 413
+        )
     if rotation in (90, 270):
         width, height = height, width
     return MediaInfo("video", content_type, width, height, duration, fps, codec, rotation)

@@ -39,8 +39,9 @@ class LostLease(RuntimeError):
 
 
 class Ledger:
-    def __init__(self, sessions: sessionmaker[Session], lease_s: float = 60.0,
-                 retry_delay_s: float = 5.0) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], lease_s: float = 60.0, retry_delay_s: float = 5.0
+    ) -> None:
         self.sessions = sessions
         self.lease = timedelta(seconds=lease_s)
         self.retry_delay = timedelta(seconds=retry_delay_s)
@@ -65,53 +66,84 @@ class Ledger:
                 claimed = session.execute(
                     update(Job)
                     .where(Job.id == candidate, self._claimable())
-                    .values(state="running", worker=worker, attempts=Job.attempts + 1,
-                            lease_expires_at=now() + self.lease, updated_at=now())
+                    .values(
+                        state="running",
+                        worker=worker,
+                        attempts=Job.attempts + 1,
+                        lease_expires_at=now() + self.lease,
+                        updated_at=now(),
+                    )
                     .returning(Job.submission_id, Job.attempts)
                 ).first()
                 if claimed is not None:
-                    session.execute(update(Submission).where(Submission.id == claimed[0])
-                                    .values(status="processing"))
+                    session.execute(
+                        update(Submission)
+                        .where(Submission.id == claimed[0])
+                        .values(status="processing")
+                    )
                     return Claim(candidate, claimed[0], worker, claimed[1])
         return None
 
     def pending(self) -> bool:
         """True while any job is queued or running."""
         with self.sessions() as session:
-            return session.scalar(
-                select(Job.id).where(Job.state.in_(("queued", "running"))).limit(1)
-            ) is not None
+            return (
+                session.scalar(select(Job.id).where(Job.state.in_(("queued", "running"))).limit(1))
+                is not None
+            )
 
     def count_pending(self) -> int:
         with self.sessions() as session:
-            return session.scalar(
-                select(func.count()).select_from(Job).where(Job.state.in_(("queued", "running")))
-            ) or 0
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(Job.state.in_(("queued", "running")))
+                )
+                or 0
+            )
 
     def reap(self) -> None:
         """Jobs whose workers died as often as they may be tried end as failed."""
         with self.sessions.begin() as session:
-            dead = session.scalars(select(Job).where(
-                Job.state == "running", Job.lease_expires_at < now(),
-                Job.attempts >= Job.max_attempts)).all()
+            dead = session.scalars(
+                select(Job).where(
+                    Job.state == "running",
+                    Job.lease_expires_at < now(),
+                    Job.attempts >= Job.max_attempts,
+                )
+            ).all()
             for job in dead:
-                reason = f"worker {job.worker} stopped during attempt {job.attempts}; no attempts left"
+                reason = (
+                    f"worker {job.worker} stopped during attempt {job.attempts}; no attempts left"
+                )
                 self._mark_failed(session, job, reason)
 
     def renew(self, claim: Claim) -> None:
         with self.sessions.begin() as session:
             renewed = session.execute(
-                update(Job).where(Job.id == claim.job_id, Job.state == "running",
-                                  Job.worker == claim.worker, Job.attempts == claim.attempt)
-                .values(lease_expires_at=now() + self.lease)).rowcount  # type: ignore[attr-defined]
+                update(Job)
+                .where(
+                    Job.id == claim.job_id,
+                    Job.state == "running",
+                    Job.worker == claim.worker,
+                    Job.attempts == claim.attempt,
+                )
+                .values(lease_expires_at=now() + self.lease)
+            ).rowcount  # type: ignore[attr-defined]
         if renewed != 1:
             raise LostLease(claim.job_id)
 
     def complete(self, session: Session, claim: Claim) -> None:
         """Mark the job done inside the caller's transaction (the one that writes its results)."""
         done = session.execute(
-            update(Job).where(Job.id == claim.job_id, Job.state == "running",
-                              Job.worker == claim.worker, Job.attempts == claim.attempt)
+            update(Job)
+            .where(
+                Job.id == claim.job_id,
+                Job.state == "running",
+                Job.worker == claim.worker,
+                Job.attempts == claim.attempt,
+            )
             .values(state="done", finished_at=now(), lease_expires_at=None, last_error=None)
         ).rowcount  # type: ignore[attr-defined]
         if done != 1:
@@ -171,9 +203,16 @@ def run_claimed(ledger: Ledger, claim: Claim, handler: Handler) -> str:
         beat.join()
 
 
-def run_worker(ledger: Ledger, handler: Handler, worker: str, *, stop: threading.Event | None = None,
-               drain: bool = False, poll_s: float = 1.0,
-               on_job: Callable[[Claim, str], None] | None = None) -> int:
+def run_worker(
+    ledger: Ledger,
+    handler: Handler,
+    worker: str,
+    *,
+    stop: threading.Event | None = None,
+    drain: bool = False,
+    poll_s: float = 1.0,
+    on_job: Callable[[Claim, str], None] | None = None,
+) -> int:
     """The embedded worker loop. With ``drain`` it returns once no job is claimable."""
     stop = stop or threading.Event()
     handled = 0

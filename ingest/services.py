@@ -17,9 +17,14 @@ from roadwitness.settings import Settings
 
 def make_store(settings: Settings) -> ObjectStore:
     if settings.store == "s3":
-        return S3Store.connect(settings.s3_endpoint, settings.s3_access_key,
-                               settings.s3_secret_key, settings.s3_bucket,
-                               settings.s3_secure, settings.s3_region)
+        return S3Store.connect(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key,
+            settings.s3_bucket,
+            settings.s3_secure,
+            settings.s3_region,
+        )
     return LocalStore(settings.local_store_path)
 
 
@@ -48,10 +53,18 @@ class Services:
         sessions = make_sessionmaker(engine)
         store = make_store(settings)
         dispatcher = make_dispatcher(settings)
-        intake = Intake(sessions, store, dispatcher, settings.job_max_attempts,
-                        settings.max_video_seconds)
-        return cls(settings, engine, sessions, store, Ledger(sessions, settings.job_lease_s, settings.job_retry_delay_s),
-                   dispatcher, intake)
+        intake = Intake(
+            sessions, store, dispatcher, settings.job_max_attempts, settings.max_video_seconds
+        )
+        return cls(
+            settings,
+            engine,
+            sessions,
+            store,
+            Ledger(sessions, settings.job_lease_s, settings.job_retry_delay_s),
+            dispatcher,
+            intake,
+        )
 
     def close(self) -> None:
         self.dispatcher.close()

@@ -92,8 +92,9 @@ class LocalStore:
                     out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
-            self._meta(key).write_text(json.dumps({"sha256": obj.sha256, "size": obj.size,
-                                                   "content_type": content_type}))
+            self._meta(key).write_text(
+                json.dumps({"sha256": obj.sha256, "size": obj.size, "content_type": content_type})
+            )
             try:
                 os.link(tmp, target)  # atomic, and refuses an existing key
             except FileExistsError as exc:
@@ -144,23 +145,38 @@ class S3Store:
         self.bucket = bucket
 
     @classmethod
-    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str,
-                secure: bool = False, region: str = "us-east-1") -> S3Store:
+    def connect(
+        cls,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        secure: bool = False,
+        region: str = "us-east-1",
+    ) -> S3Store:
         from minio import Minio
 
-        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
-                       region=region)
+        client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+        )
         if not client.bucket_exists(bucket):
             client.make_bucket(bucket)
         return cls(client, bucket)
 
-    def _put(self, key: str, stream: BinaryIO, size: int, sha256: str,
-             content_type: str) -> StoredObject:
+    def _put(
+        self, key: str, stream: BinaryIO, size: int, sha256: str, content_type: str
+    ) -> StoredObject:
         if self.exists(key):
             raise ObjectExists(key)
-        self.client.put_object(self.bucket, _check_key(key), stream, size,
-                               content_type=content_type, metadata={"sha256": sha256},
-                               part_size=16 * CHUNK)
+        self.client.put_object(
+            self.bucket,
+            _check_key(key),
+            stream,
+            size,
+            content_type=content_type,
+            metadata={"sha256": sha256},
+            part_size=16 * CHUNK,
+        )
         return StoredObject(key, sha256, size, content_type)
 
     def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
@@ -182,8 +198,12 @@ class S3Store:
                 raise ObjectMissing(key) from exc
             raise
         meta = {k.lower(): v for k, v in (st.metadata or {}).items()}
-        return StoredObject(key, meta.get("x-amz-meta-sha256", ""), int(st.size or 0),
-                            st.content_type or "application/octet-stream")
+        return StoredObject(
+            key,
+            meta.get("x-amz-meta-sha256", ""),
+            int(st.size or 0),
+            st.content_type or "application/octet-stream",
+        )
 
     def exists(self, key: str) -> bool:
         try:

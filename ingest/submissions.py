@@ -19,8 +19,15 @@ from ingest.store import ObjectExists, ObjectStore, sha256_file
 
 log = logging.getLogger(__name__)
 
-VIOLATIONS = ("unspecified", "emergency_lane", "bus_lane", "covered_plate", "cloned_plate",
-              "illegal_parking", "other")
+VIOLATIONS = (
+    "unspecified",
+    "emergency_lane",
+    "bus_lane",
+    "covered_plate",
+    "cloned_plate",
+    "illegal_parking",
+    "other",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +58,23 @@ def original_key(sha256: str) -> str:
 
 
 class Intake:
-    def __init__(self, sessions: sessionmaker[Session], store: ObjectStore,
-                 dispatcher: Dispatcher, max_attempts: int = 3,
-                 max_video_seconds: float = 600.0) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: ObjectStore,
+        dispatcher: Dispatcher,
+        max_attempts: int = 3,
+        max_video_seconds: float = 600.0,
+    ) -> None:
         self.sessions = sessions
         self.store = store
         self.dispatcher = dispatcher
         self.max_attempts = max_attempts
         self.max_video_seconds = max_video_seconds
 
-    def accept(self, path: Path, filename: str | None, declared: Declared,
-               actor: str = "reporter") -> Accepted:
+    def accept(
+        self, path: Path, filename: str | None, declared: Declared, actor: str = "reporter"
+    ) -> Accepted:
         """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it."""
         info = probe(path, self.max_video_seconds)
         sha256 = sha256_file(path)
@@ -77,39 +90,61 @@ class Intake:
             return True
         except ObjectExists:
             if self.store.stat(original_key(sha256)).sha256 != sha256:
-                raise RuntimeError(f"object {original_key(sha256)} does not match its hash") from None
+                raise RuntimeError(
+                    f"object {original_key(sha256)} does not match its hash"
+                ) from None
             return False
 
-    def _record(self, path: Path, sha256: str, info: MediaInfo, filename: str | None,
-                declared: Declared, actor: str) -> Accepted:
+    def _record(
+        self,
+        path: Path,
+        sha256: str,
+        info: MediaInfo,
+        filename: str | None,
+        declared: Declared,
+        actor: str,
+    ) -> Accepted:
         created_object = False
         try:
             with self.sessions.begin() as session:
                 media = session.scalar(select(MediaObject).where(MediaObject.sha256 == sha256))
                 if media is None:
                     created_object = self._store_original(path, sha256, info)
-                    media = MediaObject(sha256=sha256, key=original_key(sha256),
-                                        size=path.stat().st_size, content_type=info.content_type,
-                                        kind=info.kind)
+                    media = MediaObject(
+                        sha256=sha256,
+                        key=original_key(sha256),
+                        size=path.stat().st_size,
+                        content_type=info.content_type,
+                        kind=info.kind,
+                    )
                     session.add(media)
                     session.flush()
                 submission = Submission(
-                    media_id=media.id, filename=(filename or "")[:255] or None,
-                    declared_violation=declared.violation, latitude=declared.latitude,
-                    longitude=declared.longitude, taken_at=declared.taken_at,
+                    media_id=media.id,
+                    filename=(filename or "")[:255] or None,
+                    declared_violation=declared.violation,
+                    latitude=declared.latitude,
+                    longitude=declared.longitude,
+                    taken_at=declared.taken_at,
                     reporter=declared.reporter,
                 )
                 session.add(submission)
                 session.flush()
                 job = Job(submission_id=submission.id, max_attempts=self.max_attempts)
                 session.add(job)
-                session.add(AuditEvent(actor=actor, action="submitted", entity="submission",
-                                       entity_id=submission.id,
-                                       data={"sha256": sha256, "kind": info.kind,
-                                             "size": media.size}))
+                session.add(
+                    AuditEvent(
+                        actor=actor,
+                        action="submitted",
+                        entity="submission",
+                        entity_id=submission.id,
+                        data={"sha256": sha256, "kind": info.kind, "size": media.size},
+                    )
+                )
                 session.flush()
-                accepted = Accepted(submission.id, submission.status, sha256, media.kind,
-                                    media.id, job.id)
+                accepted = Accepted(
+                    submission.id, submission.status, sha256, media.kind, media.id, job.id
+                )
         except BaseException:
             if created_object:
                 self.store.delete(original_key(sha256))

@@ -42,8 +42,10 @@ class OnnxPlateDetector:
         rows = self._session.run(None, {self._input: tensor})[0][0]
         cls_scores = rows[:, 13:15]
         scores = rows[:, 4] * cls_scores.max(axis=1)
-        rows, scores, layer = rows[scores > self.threshold], scores[scores > self.threshold], (
-            cls_scores[scores > self.threshold].argmax(axis=1)
+        rows, scores, layer = (
+            rows[scores > self.threshold],
+            scores[scores > self.threshold],
+            (cls_scores[scores > self.threshold].argmax(axis=1)),
         )
         if len(rows) == 0:
             return []

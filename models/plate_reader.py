@@ -29,8 +29,8 @@ def rectify(image: Image, plate: PlateDetection) -> Image:
     src = np.array(plate.corners, dtype=np.float32)
     dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
-    warped: Image = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC)
-    return warped
+    warped = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC)
+    return np.asarray(warped, dtype=np.uint8)
 
 
 class OnnxPlateReader:

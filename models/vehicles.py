@@ -19,7 +19,7 @@ class UltralyticsVehicleDetector:
         os.environ.setdefault(
             "YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "roadwitness-ultralytics")
         )
-        from ultralytics import YOLO
+        from ultralytics import YOLO  # type: ignore[attr-defined]
 
         self.info = info
         self.conf = conf

@@ -15,8 +15,11 @@ from rich.table import Table
 
 from roadwitness.settings import Settings, load_settings
 
-app = typer.Typer(help="roadwitness: camera evidence of traffic violations in, cases out.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="roadwitness: camera evidence of traffic violations in, cases out.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console(width=None if Console().is_terminal else 120)
@@ -29,13 +32,20 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 @db_app.command("upgrade")
@@ -95,16 +105,24 @@ def _cases_table(title: str, rows: list[dict[str, Any]], expected: dict[str, str
     for row in rows:
         label = expected.get(row["source"])
         mark = "" if label is None else (" ✓" if label == row["plate"] else " ✗")
-        table.add_row(Path(row["source"]).name, row["plate"] + mark, label or "-",
-                      f"{row['plate_confidence']:.2f}", row["vehicle_class"], row["plate_colour"],
-                      f"{row['t_start']:.1f}–{row['t_end']:.1f}")
+        table.add_row(
+            Path(row["source"]).name,
+            row["plate"] + mark,
+            label or "-",
+            f"{row['plate_confidence']:.2f}",
+            row["vehicle_class"],
+            row["plate_colour"],
+            f"{row['t_start']:.1f}–{row['t_end']:.1f}",
+        )
     return table
 
 
 @app.command()
 def process(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A video or photo.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and evidence.")] = Path("out"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for summary.json and evidence.")
+    ] = Path("out"),
     violation: Annotated[str | None, typer.Option(help="The declared violation type.")] = None,
     config: ConfigOpt = None,
     fps: Annotated[float | None, typer.Option(help="Frames sampled per second of video.")] = None,
@@ -121,18 +139,24 @@ def process(
         task = progress.add_task(f"{path.name}", total=None)
         try:
             result = process_file(
-                path, out, models, fps=settings.sample_fps, max_frames=settings.max_frames,
+                path,
+                out,
+                models,
+                fps=settings.sample_fps,
+                max_frames=settings.max_frames,
                 declared=violation,
-                on_start=lambda info: progress.update(task, total=expected_frames(
-                    info, settings.sample_fps, settings.max_frames)),
+                on_start=lambda info: progress.update(
+                    task, total=expected_frames(info, settings.sample_fps, settings.max_frames)
+                ),
                 on_frame=lambda _frame: progress.advance(task),
             )
         except (MediaError, WeightError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
     rows = [{"source": str(path), **c} for c in result.summary["cases"]]
-    console.print(_cases_table(f"{len(rows)} case(s) from {result.analysis.frames} frame(s)",
-                               rows, {}))
+    console.print(
+        _cases_table(f"{len(rows)} case(s) from {result.analysis.frames} frame(s)", rows, {})
+    )
     console.print(f"summary: {out / 'summary.json'}")
 
 
@@ -150,10 +174,14 @@ def demo(
     rows = summary["cases"]
     expected = {s: p for s, p in summary["labels"].items()}
     console.print(_cases_table(f"{len(rows)} case(s) awaiting review", rows, expected))
-    console.print(f"plates matching their labels: {summary['matched']}/{summary['labelled']} "
-                  f"samples; report: {summary['report']}")
-    console.print("next: `roadwitness serve` and open http://127.0.0.1:8000/docs "
-                  "(GET /v1/cases lists the review queue)")
+    console.print(
+        f"plates matching their labels: {summary['matched']}/{summary['labelled']} "
+        f"samples; report: {summary['report']}"
+    )
+    console.print(
+        "next: `roadwitness serve` and open http://127.0.0.1:8000/docs "
+        "(GET /v1/cases lists the review queue)"
+    )
     if summary["matched"] == 0:
         raise typer.Exit(1)
 

@@ -33,19 +33,26 @@ def run_demo(settings: Settings, progress: Progress, console: Console) -> dict[s
             upload = progress.add_task("submitting samples", total=len(samples))
             ids: dict[str, str] = {}
             for sample in samples:
-                sub = services.intake.accept(sample.path, sample.path.name,
-                                             Declared(violation="unspecified"), actor="demo")
+                sub = services.intake.accept(
+                    sample.path, sample.path.name, Declared(violation="unspecified"), actor="demo"
+                )
                 ids[sub.id] = str(sample.path)
                 progress.advance(upload)
             work = progress.add_task("analysing (worker)", total=services.ledger.count_pending())
-            run(services, SubmissionProcessor(services, models), drain=True,
-                on_job=lambda _claim, _state: progress.advance(work))
+            run(
+                services,
+                SubmissionProcessor(services, models),
+                drain=True,
+                on_job=lambda _claim, _state: progress.advance(work),
+            )
         return _report(services, ids, {str(s.path): s.plate for s in samples})
     finally:
         services.close()
 
 
-def _report(services: Services, ids: dict[str, str], labels: dict[str, str | None]) -> dict[str, Any]:
+def _report(
+    services: Services, ids: dict[str, str], labels: dict[str, str | None]
+) -> dict[str, Any]:
     cases: list[dict[str, Any]] = []
     matched: set[str] = set()
     with services.sessions() as session:
@@ -53,19 +60,31 @@ def _report(services: Services, ids: dict[str, str], labels: dict[str, str | Non
             submission = session.get(Submission, sub_id)
             assert submission is not None
             for case in submission.cases:
-                cases.append({
-                    "case_id": case.id, "source": source, "status": case.status,
-                    "plate": case.plate, "plate_confidence": case.plate_confidence,
-                    "plate_colour": case.plate_colour or "", "vehicle_class": case.vehicle_class,
-                    "t_start": case.t_start, "t_end": case.t_end,
-                    "evidence": [e.name for e in case.evidence],
-                })
+                cases.append(
+                    {
+                        "case_id": case.id,
+                        "source": source,
+                        "status": case.status,
+                        "plate": case.plate,
+                        "plate_confidence": case.plate_confidence,
+                        "plate_colour": case.plate_colour or "",
+                        "vehicle_class": case.vehicle_class,
+                        "t_start": case.t_start,
+                        "t_end": case.t_end,
+                        "evidence": [e.name for e in case.evidence],
+                    }
+                )
                 if labels.get(source) == case.plate:
                     matched.add(source)
         pending = session.query(Case).filter(Case.status == "pending").count()
     report = services.settings.data_dir / "demo_report.json"
-    summary = {"cases": cases, "labels": labels, "matched": len(matched),
-               "labelled": sum(1 for v in labels.values() if v), "pending_total": pending,
-               "report": str(report)}
+    summary = {
+        "cases": cases,
+        "labels": labels,
+        "matched": len(matched),
+        "labelled": sum(1 for v in labels.values() if v),
+        "pending_total": pending,
+        "report": str(report),
+    }
     report.write_text(json.dumps(summary, ensure_ascii=False, indent=2))
     return summary

@@ -40,12 +40,37 @@ def make_pan_video(photo: Path, out: Path, seconds: float = 6.0) -> Path:
     if out.is_file() and out.stat().st_size > 0:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    vf = (f"scale=-2:1400,pad=1920:1400:(ow-iw)/2:0:color=0x303030,"
-          f"crop=1920:1080:0:'(ih-oh)*t/{seconds}',format=yuv420p")
+    vf = (
+        f"scale=-2:1400,pad=1920:1400:(ow-iw)/2:0:color=0x303030,"
+        f"crop=1920:1080:0:'(ih-oh)*t/{seconds}',format=yuv420p"
+    )
     tmp = out.with_suffix(".part.mp4")
-    cmd = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-loop", "1", "-i", str(photo),
-           "-t", f"{seconds}", "-r", "30", "-vf", vf, "-c:v", "libx264", "-preset", "veryfast",
-           "-crf", "20", "-movflags", "+faststart", str(tmp)]
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-loop",
+        "1",
+        "-i",
+        str(photo),
+        "-t",
+        f"{seconds}",
+        "-r",
+        "30",
+        "-vf",
+        vf,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-movflags",
+        "+faststart",
+        str(tmp),
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     tmp.replace(out)
     return out

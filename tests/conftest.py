@@ -60,13 +60,21 @@ def make_settings(tmp_path: Path) -> Callable[..., Any]:
     from roadwitness.settings import load_settings
 
     def build(**overrides: Any) -> Any:
-        base: dict[str, Any] = {"data_dir": tmp_path / "var", "models_dir": MODELS_DIR,
-                                "samples_dir": DATA_DIR}
+        base: dict[str, Any] = {
+            "data_dir": tmp_path / "var",
+            "models_dir": MODELS_DIR,
+            "samples_dir": DATA_DIR,
+        }
         return load_settings(None, **{**base, **overrides})
 
     return build
 
 
 def s3_overrides(server: S3Server, bucket: str) -> dict[str, Any]:
-    return {"store": "s3", "s3_endpoint": server.endpoint, "s3_access_key": server.access_key,
-            "s3_secret_key": server.secret_key, "s3_bucket": bucket}
+    return {
+        "store": "s3",
+        "s3_endpoint": server.endpoint,
+        "s3_access_key": server.access_key,
+        "s3_secret_key": server.secret_key,
+        "s3_bucket": bucket,
+    }

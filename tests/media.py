@@ -8,11 +8,28 @@ from pathlib import Path
 from workers.frames import ffmpeg_exe
 
 
-def synthetic_video(out: Path, seconds: float = 2.0, size: str = "320x240",
-                    extra: list[str] | None = None) -> Path:
-    cmd = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-           f"testsrc2=size={size}:rate=25:duration={seconds}", *(extra or []),
-           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out)]
+def synthetic_video(
+    out: Path, seconds: float = 2.0, size: str = "320x240", extra: list[str] | None = None
+) -> Path:
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={size}:rate=25:duration={seconds}",
+        *(extra or []),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(out),
+    ]
     subprocess.run(cmd, check=True, capture_output=True)
     return out
 

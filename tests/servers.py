@@ -50,13 +50,31 @@ def weed_exe() -> str:
 def seaweed_s3(data_dir: Path) -> Iterator[S3Server]:
     """``weed mini`` on 127.0.0.1 with every port it opens chosen free; checks signatures."""
     access, secret = "roadwitness-test", "test-secret-" + uuid.uuid4().hex[:12]
-    ports = {name: free_port() for name in (
-        "s3.port", "master.port", "volume.port", "filer.port", "admin.port", "webdav.port",
-        "debug.port")}
-    grpc = {f"{n}.grpc": free_port() for n in ("s3.port", "master.port", "volume.port",
-                                              "filer.port", "admin.port")}
-    args = [weed_exe(), "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-admin.ui=false", *[f"-{k}={v}" for k, v in {**ports, **grpc}.items()]]
+    ports = {
+        name: free_port()
+        for name in (
+            "s3.port",
+            "master.port",
+            "volume.port",
+            "filer.port",
+            "admin.port",
+            "webdav.port",
+            "debug.port",
+        )
+    }
+    grpc = {
+        f"{n}.grpc": free_port()
+        for n in ("s3.port", "master.port", "volume.port", "filer.port", "admin.port")
+    }
+    args = [
+        weed_exe(),
+        "mini",
+        f"-dir={data_dir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-admin.ui=false",
+        *[f"-{k}={v}" for k, v in {**ports, **grpc}.items()],
+    ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret}
     log = (data_dir / "weed.log").open("wb")
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)

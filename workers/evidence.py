@@ -46,7 +46,9 @@ def annotate(image: Image, candidate: Candidate) -> Image:
         cv2.line(out, a, b2, (0, 255, 0), thickness)
     label = f"t={best.pts:.2f}s  {candidate.vehicle_class}  conf={candidate.plate_confidence:.2f}"
     cv2.putText(out, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
-    cv2.putText(out, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.putText(
+        out, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA
+    )
     return out
 
 
@@ -60,8 +62,20 @@ def trim_clip(source: Path, t_start: float, t_end: float) -> bytes:
         base += ["-i", str(source), "-t", f"{duration:.3f}", "-an"]
         copy = [*base, "-c:v", "copy", "-movflags", "+faststart", str(out)]
         if subprocess.run(copy, capture_output=True).returncode != 0 or not out.stat().st_size:
-            encode = [*base, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-                      "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(out)]
+            encode = [
+                *base,
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "20",
+                "-pix_fmt",
+                "yuv420p",
+                "-movflags",
+                "+faststart",
+                str(out),
+            ]
             result = subprocess.run(encode, capture_output=True)
             if result.returncode != 0:
                 raise RuntimeError(f"clip trimming failed: {result.stderr.decode()[-400:]}")
@@ -75,13 +89,27 @@ def build(
     crop = analysis.plate_crops[id(candidate.best.plate)]
     stem = f"{candidate.plate}_{candidate.best.frame_index:05d}"
     files = [
-        EvidenceFile("frame_annotated", f"{stem}_annotated.jpg", "image/jpeg",
-                     _jpeg(annotate(frame, candidate))),
+        EvidenceFile(
+            "frame_annotated",
+            f"{stem}_annotated.jpg",
+            "image/jpeg",
+            _jpeg(annotate(frame, candidate)),
+        ),
         EvidenceFile("frame", f"{stem}_frame.jpg", "image/jpeg", _jpeg(frame, 95)),
-        EvidenceFile("plate_crop", f"{stem}_plate.png", "image/png",
-                     cv2.imencode(".png", cv2.resize(crop, None, fx=2, fy=2))[1].tobytes()),
+        EvidenceFile(
+            "plate_crop",
+            f"{stem}_plate.png",
+            "image/png",
+            cv2.imencode(".png", cv2.resize(crop, None, fx=2, fy=2))[1].tobytes(),
+        ),
     ]
     if info.kind == "video":
-        files.append(EvidenceFile("clip", f"{stem}_clip.mp4", "video/mp4",
-                                  trim_clip(source, candidate.t_start, candidate.t_end)))
+        files.append(
+            EvidenceFile(
+                "clip",
+                f"{stem}_clip.mp4",
+                "video/mp4",
+                trim_clip(source, candidate.t_start, candidate.t_end),
+            )
+        )
     return files

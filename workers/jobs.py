@@ -42,8 +42,13 @@ def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
         return store.stat(key)
 
 
-def analyse_file(services: Services, models: ModelSet, path: Path, declared: str | None,
-                 on_frame: Callable[[Any], None] | None = None) -> tuple[Analysis, Any]:
+def analyse_file(
+    services: Services,
+    models: ModelSet,
+    path: Path,
+    declared: str | None,
+    on_frame: Callable[[Any], None] | None = None,
+) -> tuple[Analysis, Any]:
     s = services.settings
     info = probe(path, s.max_video_seconds)
     frames = iter_frames(path, info, s.sample_fps, s.max_frames)
@@ -69,7 +74,13 @@ class SubmissionProcessor:
             services.store.download(media_key, original)
             analysis, info = analyse_file(services, self.models, original, declared)
             packages = [
-                (c, [(f, store_evidence(services.store, f)) for f in build(analysis, c, original, info)])
+                (
+                    c,
+                    [
+                        (f, store_evidence(services.store, f))
+                        for f in build(analysis, c, original, info)
+                    ],
+                )
                 for c in analysis.candidates
             ]
         models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
@@ -77,27 +88,55 @@ class SubmissionProcessor:
         with services.sessions.begin() as session:
             services.ledger.complete(session, claim)
             submission = session.get(Job, claim.job_id).submission  # type: ignore[union-attr]
-            existing = set(session.scalars(select(Case.plate).where(
-                Case.submission_id == submission.id)))
+            existing = set(
+                session.scalars(select(Case.plate).where(Case.submission_id == submission.id))
+            )
             for candidate, files in packages:
                 if candidate.plate in existing:
                     continue
-                case = Case(submission_id=submission.id, violation=candidate.violation,
-                            plate=candidate.plate, plate_confidence=candidate.plate_confidence,
-                            plate_colour=candidate.plate_colour,
-                            vehicle_class=candidate.vehicle_class, t_start=candidate.t_start,
-                            t_end=candidate.t_end, models=models)
+                case = Case(
+                    submission_id=submission.id,
+                    violation=candidate.violation,
+                    plate=candidate.plate,
+                    plate_confidence=candidate.plate_confidence,
+                    plate_colour=candidate.plate_colour,
+                    vehicle_class=candidate.vehicle_class,
+                    t_start=candidate.t_start,
+                    t_end=candidate.t_end,
+                    models=models,
+                )
                 session.add(case)
                 session.flush()
                 for file, stored in files:
-                    session.add(EvidenceItem(case_id=case.id, role=file.role, name=file.name,
-                                             key=stored.key, sha256=stored.sha256,
-                                             size=stored.size, content_type=file.content_type))
-                session.add(AuditEvent(actor=actor, action="case_created", entity="case",
-                                       entity_id=case.id,
-                                       data={"plate": case.plate, "submission": submission.id,
-                                             "attempt": claim.attempt}))
+                    session.add(
+                        EvidenceItem(
+                            case_id=case.id,
+                            role=file.role,
+                            name=file.name,
+                            key=stored.key,
+                            sha256=stored.sha256,
+                            size=stored.size,
+                            content_type=file.content_type,
+                        )
+                    )
+                session.add(
+                    AuditEvent(
+                        actor=actor,
+                        action="case_created",
+                        entity="case",
+                        entity_id=case.id,
+                        data={
+                            "plate": case.plate,
+                            "submission": submission.id,
+                            "attempt": claim.attempt,
+                        },
+                    )
+                )
             submission.status = "candidate" if packages or existing else "no_case"
             submission.error = None
-            log.info("submission %s: %d frame(s), %d case(s)", submission.id, analysis.frames,
-                     len(packages))
+            log.info(
+                "submission %s: %d frame(s), %d case(s)",
+                submission.id,
+                analysis.frames,
+                len(packages),
+            )

@@ -29,8 +29,14 @@ def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:
 
 
 def process_file(
-    path: Path, out: Path, models: ModelSet, *, fps: float = 2.0, max_frames: int = 600,
-    declared: str | None = None, on_start: Callable[[MediaInfo], None] | None = None,
+    path: Path,
+    out: Path,
+    models: ModelSet,
+    *,
+    fps: float = 2.0,
+    max_frames: int = 600,
+    declared: str | None = None,
+    on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
 ) -> ProcessResult:
     info = probe(path)
@@ -43,17 +49,19 @@ def process_file(
         files = build(analysis, candidate, path, info)
         for f in files:
             (out / f.name).write_bytes(f.data)
-        cases.append({
-            "plate": candidate.plate,
-            "plate_confidence": candidate.plate_confidence,
-            "plate_colour": candidate.plate_colour,
-            "vehicle_class": candidate.vehicle_class,
-            "violation": candidate.violation,
-            "t_start": candidate.t_start,
-            "t_end": candidate.t_end,
-            "sightings": candidate.sightings,
-            "evidence": {f.role: f.name for f in files},
-        })
+        cases.append(
+            {
+                "plate": candidate.plate,
+                "plate_confidence": candidate.plate_confidence,
+                "plate_colour": candidate.plate_colour,
+                "vehicle_class": candidate.vehicle_class,
+                "violation": candidate.violation,
+                "t_start": candidate.t_start,
+                "t_end": candidate.t_end,
+                "sightings": candidate.sightings,
+                "evidence": {f.role: f.name for f in files},
+            }
+        )
     summary = {
         "source": str(path),
         "sha256": sha256_file(path),

@@ -70,7 +70,9 @@ def _sharpness(crop: Image) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
-def observe(models: ModelSet, frame: Frame) -> tuple[list[Vehicle], list[PlateObservation], dict[int, Image]]:
+def observe(
+    models: ModelSet, frame: Frame
+) -> tuple[list[Vehicle], list[PlateObservation], dict[int, Image]]:
     """Vehicles and readable plates on one frame."""
     vehicles = models.vehicles.detect(frame.image)
     observations: list[PlateObservation] = []
@@ -158,5 +160,7 @@ def analyse(
         if on_frame is not None:
             on_frame(frame)
     analysis.candidates = candidates(analysis.observations, declared)
-    analysis.best_frames = {c.best.frame_index: frame_images[c.best.frame_index] for c in analysis.candidates}
+    analysis.best_frames = {
+        c.best.frame_index: frame_images[c.best.frame_index] for c in analysis.candidates
+    }
     return analysis

@@ -21,8 +21,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run(services: Services, handler: Handler, *, stop: threading.Event | None = None,
-        drain: bool = False, on_job: Callable[[Claim, str], None] | None = None) -> int:
+def run(
+    services: Services,
+    handler: Handler,
+    *,
+    stop: threading.Event | None = None,
+    drain: bool = False,
+    on_job: Callable[[Claim, str], None] | None = None,
+) -> int:
     """Process jobs until ``stop`` is set (or, with ``drain``, until none is left)."""
     name = worker_name()
     if services.settings.queue == "embedded":
@@ -31,12 +37,17 @@ def run(services: Services, handler: Handler, *, stop: threading.Event | None = 
     return _run_procrastinate(services, handler, name, stop or threading.Event(), on_job)
 
 
-def _run_procrastinate(services: Services, handler: Handler, name: str, stop: threading.Event,
-                       on_job: Callable[[Claim, str], None] | None) -> int:
+def _run_procrastinate(
+    services: Services,
+    handler: Handler,
+    name: str,
+    stop: threading.Event,
+    on_job: Callable[[Claim, str], None] | None,
+) -> int:
     app = procrastinate_app(services.settings.psycopg_dsn)
     handled = 0
 
-    @app.task(name=TASK, queue=QUEUE)
+    @app.task(name=TASK, queue=QUEUE)  # type: ignore[untyped-decorator]
     def process_submission(job_id: str) -> None:
         nonlocal handled
         claim = services.ledger.claim(name, job_id)

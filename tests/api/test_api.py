@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from ingest.db import AuditEvent, Job, MediaObject, Submission
 from ingest.migrate import upgrade
+from ingest.submissions import original_key
 from tests.conftest import DATA_DIR, labels
 from tests.media import bad_files
 from workers.jobs import SubmissionProcessor
@@ -23,7 +24,7 @@ PHOTO = "images/dev_vehicle_014.jpg"
 
 @pytest.fixture
 def client(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
-    settings = make_settings(max_upload_bytes=2_000_000)
+    settings = make_settings(max_upload_bytes=2_000_000, job_retry_delay_s=0)
     upgrade(settings.database_url)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
@@ -32,8 +33,10 @@ def client(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
 def _counts(client: TestClient) -> tuple[int, int, int, int]:
     services = client.app.state.services  # type: ignore[attr-defined]
     with services.sessions() as s:
-        rows = tuple(s.scalar(select(func.count()).select_from(m)) or 0
-                     for m in (Submission, MediaObject, Job))
+        rows = tuple(
+            s.scalar(select(func.count()).select_from(m)) or 0
+            for m in (Submission, MediaObject, Job)
+        )
     objects = services.settings.local_store_path
     files = len([p for p in objects.rglob("*") if p.is_file()]) if objects.exists() else 0
     return (*rows, files)  # type: ignore[return-value]
@@ -44,8 +47,9 @@ def _upload(client: TestClient, path: Path, **form: str) -> Any:
         return client.post("/v1/submissions", files={"file": (path.name, fh)}, data=form)
 
 
-def test_each_malformed_upload_gets_a_reason_and_leaves_nothing(client: TestClient,
-                                                                 tmp_path: Path) -> None:
+def test_each_malformed_upload_gets_a_reason_and_leaves_nothing(
+    client: TestClient, tmp_path: Path
+) -> None:
     for name, (path, status) in bad_files(tmp_path).items():
         response = _upload(client, path)
         assert response.status_code == status, (name, response.text)
@@ -70,8 +74,14 @@ def test_bad_fields_and_oversized_uploads_are_refused(client: TestClient, tmp_pa
 def test_upload_status_review_and_decision(client: TestClient, models: Any) -> None:
     photo = DATA_DIR / PHOTO
     label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
-    response = _upload(client, photo, violation="bus_lane", latitude="22.54",
-                       longitude="114.06", taken_at="2026-11-23T08:15:00+08:00")
+    response = _upload(
+        client,
+        photo,
+        violation="bus_lane",
+        latitude="22.54",
+        longitude="114.06",
+        taken_at="2026-11-23T08:15:00+08:00",
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     status = client.get(created["status_url"]).json()
@@ -94,22 +104,29 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
     assert body.status_code == 200 and body.headers["x-content-sha256"] == crop["sha256"]
     assert len(body.content) == crop["size"]
 
-    bad = client.post(f"/v1/cases/{case['id']}/decision", json={"decision": "reject",
-                                                               "officer": "o1"})
+    bad = client.post(
+        f"/v1/cases/{case['id']}/decision", json={"decision": "reject", "officer": "o1"}
+    )
     assert bad.status_code == 422  # a rejection needs a reason
-    wrong_plate = client.post(f"/v1/cases/{case['id']}/decision",
-                              json={"decision": "confirm", "officer": "o1", "plate": "XYZ"})
+    wrong_plate = client.post(
+        f"/v1/cases/{case['id']}/decision",
+        json={"decision": "confirm", "officer": "o1", "plate": "XYZ"},
+    )
     assert wrong_plate.status_code == 422
-    done = client.post(f"/v1/cases/{case['id']}/decision",
-                       json={"decision": "confirm", "officer": "o1"})
+    done = client.post(
+        f"/v1/cases/{case['id']}/decision", json={"decision": "confirm", "officer": "o1"}
+    )
     assert done.status_code == 200 and done.json()["status"] == "confirmed"
-    again = client.post(f"/v1/cases/{case['id']}/decision",
-                        json={"decision": "reject", "officer": "o2", "reason": "late"})
+    again = client.post(
+        f"/v1/cases/{case['id']}/decision",
+        json={"decision": "reject", "officer": "o2", "reason": "late"},
+    )
     assert again.status_code == 409
     assert client.get("/v1/cases").json()["total"] == 0
     with services.sessions() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.entity_id == case["id"])
-                           .order_by(AuditEvent.id)).all()
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.entity_id == case["id"]).order_by(AuditEvent.id)
+        ).all()
         assert [e.action for e in events] == ["case_created", "confirmed"]
         assert events[1].actor == "officer:o1"
 
@@ -118,5 +135,25 @@ def test_unknown_ids_are_404(client: TestClient) -> None:
     assert client.get("/v1/submissions/nope").status_code == 404
     assert client.get("/v1/cases/nope").status_code == 404
     assert client.get("/v1/evidence/nope").status_code == 404
-    assert client.post("/v1/cases/nope/decision",
-                       json={"decision": "confirm", "officer": "o"}).status_code == 404
+    assert (
+        client.post(
+            "/v1/cases/nope/decision", json={"decision": "confirm", "officer": "o"}
+        ).status_code
+        == 404
+    )
+
+
+def test_a_job_that_keeps_failing_shows_failed_with_its_reason(
+    client: TestClient, models: Any
+) -> None:
+    response = _upload(client, DATA_DIR / PHOTO)
+    created = response.json()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    # The original vanishes from the store (an operator's mistake): every attempt fails.
+    services.store.delete(original_key(created["sha256"]))
+    handled = run(services, SubmissionProcessor(services, models), drain=True)
+    assert handled == services.settings.job_max_attempts
+    status = client.get(created["status_url"]).json()
+    assert status["status"] == "failed" and status["job"]["state"] == "failed"
+    assert status["job"]["attempts"] == services.settings.job_max_attempts
+    assert "ObjectMissing" in status["job"]["last_error"] and status["error"]

@@ -26,11 +26,27 @@ def test_jpeg_named_mp4_is_a_photo(tmp_path: Path) -> None:
 def test_rotation_metadata_swaps_display_size(tmp_path: Path) -> None:
     plain = synthetic_video(tmp_path / "plain.mp4", size="320x240")
     rotated = tmp_path / "rotated.mp4"
-    from workers.frames import ffmpeg_exe
     import subprocess
 
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-display_rotation",
-                    "90", "-i", str(plain), "-c", "copy", str(rotated)], check=True)
+    from workers.frames import ffmpeg_exe
+
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-display_rotation",
+            "90",
+            "-i",
+            str(plain),
+            "-c",
+            "copy",
+            str(rotated),
+        ],
+        check=True,
+    )
     info = probe(rotated)
     assert info.rotation in (90, 270)
     assert (info.width, info.height) == (240, 320)

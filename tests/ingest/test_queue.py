@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,16 @@ PHOTO = DATA_DIR / "images" / "dev_vehicle_014.jpg"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
-def services(request: pytest.FixtureRequest, make_settings: Callable[..., Any]) -> Iterator[Services]:
+def services(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Any]
+) -> Iterator[Services]:
     def build(url: str | None) -> Services:
-        settings = make_settings(**({"database_url": url} if url else {}), job_lease_s=1.0,
-                                 job_retry_delay_s=0.0, job_max_attempts=2)
+        settings = make_settings(
+            **({"database_url": url} if url else {}),
+            job_lease_s=1.0,
+            job_retry_delay_s=0.0,
+            job_max_attempts=2,
+        )
         upgrade(settings.database_url)
         return Services.build(settings)
 
@@ -57,7 +62,10 @@ def test_accepted_upload_has_its_job_and_audit(services: Services) -> None:
     with services.sessions() as session:
         job = session.scalar(select(Job).where(Job.submission_id == sub.id))
         assert job is not None and job.state == "queued" and job.attempts == 0
-        assert session.scalar(select(AuditEvent.action).where(AuditEvent.entity_id == sub.id)) == "submitted"
+        assert (
+            session.scalar(select(AuditEvent.action).where(AuditEvent.entity_id == sub.id))
+            == "submitted"
+        )
     assert services.store.stat(original_key(sub.sha256)).sha256 == sub.sha256
 
 

@@ -19,8 +19,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStor
         yield LocalStore(tmp_path / "objects")
     else:
         server = request.getfixturevalue("s3_server")
-        yield S3Store.connect(server.endpoint, server.access_key, server.secret_key,
-                              f"contract-{uuid.uuid4().hex[:8]}")
+        yield S3Store.connect(
+            server.endpoint,
+            server.access_key,
+            server.secret_key,
+            f"contract-{uuid.uuid4().hex[:8]}",
+        )
 
 
 def test_put_file_keeps_bytes_and_sha256(store: ObjectStore, tmp_path: Path) -> None:
@@ -68,5 +72,5 @@ def test_bad_keys_are_refused(store: ObjectStore, key: str) -> None:
 def test_s3_refuses_a_wrong_secret(s3_server: Any) -> None:
     from minio.error import S3Error
 
-    with pytest.raises(S3Error, match="AccessDenied|SignatureDoesNotMatch|InvalidAccessKeyId"):
+    with pytest.raises(S3Error, match=r"AccessDenied|SignatureDoesNotMatch|InvalidAccessKeyId"):
         S3Store.connect(s3_server.endpoint, s3_server.access_key, "not-the-secret", "any-bucket")

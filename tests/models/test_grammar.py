@@ -3,14 +3,39 @@ import pytest
 from models.grammar import is_valid_plate, normalise
 
 
-@pytest.mark.parametrize("plate", ["粤B6R678", "皖K66666", "鄂F8888警", "琼A6716学", "粤ZR066港",
-                                   "沪A1707领", "苏ED51712", "皖AD55999", "粤B12345D"])
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "粤B6R678",
+        "皖K66666",
+        "鄂F8888警",
+        "琼A6716学",
+        "粤ZR066港",
+        "沪A1707领",
+        "苏ED51712",
+        "皖AD55999",
+        "粤B12345D",
+    ],
+)
 def test_valid_plates(plate: str) -> None:
     assert is_valid_plate(plate)
 
 
-@pytest.mark.parametrize("plate", ["", "粤B6R67", "粤B6R6789", "AB6R678", "粤1B6R67",
-                                   "粤IB6R67", "粤B6R67警8", "皖A123456", "粤B6R 678", "粤BDZZZZZ"])
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "",
+        "粤B6R67",
+        "粤B6R6789",
+        "AB6R678",
+        "粤1B6R67",
+        "粤IB6R67",
+        "粤B6R67警8",
+        "皖A123456",
+        "粤B6R 678",
+        "粤BDZZZZZ",
+    ],
+)
 def test_invalid_plates(plate: str) -> None:
     assert not is_valid_plate(plate)
 

@@ -34,9 +34,13 @@ def test_plate_crops_read_like_their_labels(models: Any) -> None:
 
 
 def test_colour_on_real_plates(models: Any) -> None:
-    rows = [r for r in labels() if r["kind"] == "vehicle_image"
-            and r["plate_colour"].split(" ")[0] in ("blue", "green", "yellow")
-            and "double" not in r["plate_colour"]]
+    rows = [
+        r
+        for r in labels()
+        if r["kind"] == "vehicle_image"
+        and r["plate_colour"].split(" ")[0] in ("blue", "green", "yellow")
+        and "double" not in r["plate_colour"]
+    ]
     right = sum(_read_photo(models, r["file"])[1] == r["plate_colour"].split(" ")[0] for r in rows)
     assert right / len(rows) >= 0.8
 

@@ -1,0 +1,105 @@
+"""Running roadwitness commands as separate processes, as they run in production."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.servers import free_port
+
+CLI = [sys.executable, "-m", "roadwitness.cli"]
+
+
+def env_for(settings: dict[str, Any]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROADWITNESS_")}
+    env.update({f"ROADWITNESS_{k.upper()}": str(v) for k, v in settings.items()})
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_cli(settings: dict[str, Any], *args: str) -> None:
+    subprocess.run(
+        [*CLI, *args], env=env_for(settings), check=True, capture_output=True, timeout=300
+    )
+
+
+class Proc:
+    def __init__(self, name: str, args: list[str], settings: dict[str, Any], logs: Path) -> None:
+        self.log_path = logs / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            [*CLI, *args],
+            env=env_for(settings),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(30)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+@contextmanager
+def running(name: str, args: list[str], settings: dict[str, Any], logs: Path) -> Iterator[Proc]:
+    proc = Proc(name, args, settings, logs)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@contextmanager
+def api_server(settings: dict[str, Any], logs: Path) -> Iterator[httpx.Client]:
+    port = free_port()
+    with running(
+        "api", ["serve", "--host", "127.0.0.1", "--port", str(port)], settings, logs
+    ) as proc:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _healthy(base), 60, lambda: proc.log())
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield client
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(
+    check: Callable[[], Any],
+    timeout: float,
+    context: Callable[[], str] = str,
+    interval: float = 0.2,
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout} s\n{context()}")

@@ -1,0 +1,82 @@
+"""A real photo uploaded over HTTP to the API process, processed by a separate worker process,
+reviewed by an officer: on the embedded backends and on PostgreSQL + S3 + Procrastinate."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ingest.db import AuditEvent, make_engine, make_sessionmaker
+from tests.conftest import DATA_DIR, MODELS_DIR, labels
+from tests.processes import api_server, run_cli, running, wait_for
+
+pytestmark = pytest.mark.integration
+
+PHOTO = "images/dev_vehicle_009.jpg"
+
+
+def _backends(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    base: dict[str, Any] = {"data_dir": tmp_path / "var", "models_dir": MODELS_DIR}
+    if kind == "embedded":
+        return base
+    server = request.getfixturevalue("s3_server")
+    return {
+        **base,
+        "database_url": request.getfixturevalue("pg_url"),
+        "queue": "procrastinate",
+        "store": "s3",
+        "s3_endpoint": server.endpoint,
+        "s3_access_key": server.access_key,
+        "s3_secret_key": server.secret_key,
+        "s3_bucket": f"e2e-{uuid.uuid4().hex[:8]}",
+    }
+
+
+@pytest.mark.parametrize("kind", ["embedded", "distributed"])
+def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    settings = _backends(kind, tmp_path, request)
+    run_cli(settings, "db", "upgrade")
+    label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
+    logs = tmp_path
+    with api_server(settings, logs) as api, running("worker", ["worker"], settings, logs) as worker:
+        with (DATA_DIR / PHOTO).open("rb") as fh:
+            created = api.post(
+                "/v1/submissions",
+                files={"file": ("car.jpg", fh, "image/jpeg")},
+                data={"violation": "emergency_lane"},
+            )
+        assert created.status_code == 201, created.text
+        status_url = created.json()["status_url"]
+
+        def finished() -> dict[str, Any] | None:
+            body: dict[str, Any] = api.get(status_url).json()
+            return body if body["status"] in ("candidate", "no_case", "failed") else None
+
+        status = wait_for(finished, 120, worker.log)
+        assert status["status"] == "candidate", status
+        case = api.get(f"/v1/cases/{status['cases'][0]}").json()
+        assert case["plate"] == label and case["violation"] == "emergency_lane"
+        frame = next(e for e in case["evidence"] if e["role"] == "frame")
+        image = api.get(frame["url"])
+        assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
+
+        decided = api.post(
+            f"/v1/cases/{case['id']}/decision", json={"decision": "confirm", "officer": "officer-7"}
+        )
+        assert decided.status_code == 200 and decided.json()["status"] == "confirmed"
+
+    engine = make_engine(
+        settings.get("database_url") or f"sqlite:///{settings['data_dir'] / 'roadwitness.db'}"
+    )
+    with make_sessionmaker(engine)() as session:
+        event = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.entity_id == case["id"], AuditEvent.action == "confirmed"
+            )
+        )
+        assert event is not None and event.actor == "officer:officer-7"
+    engine.dispose()

@@ -1,0 +1,66 @@
+"""`roadwitness process` on real media: the summary's plate matches the label."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from roadwitness.cli import app
+from tests.conftest import DATA_DIR, MODELS_DIR, labels
+
+ENV = {"ROADWITNESS_MODELS_DIR": str(MODELS_DIR)}
+
+
+def test_process_real_photo(tmp_path: Path) -> None:
+    row = next(r for r in labels() if r["file"] == "images/dev_vehicle_011.jpg")
+    result = CliRunner().invoke(
+        app, ["process", str(DATA_DIR / row["file"]), "--out", str(tmp_path)], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [c["plate"] for c in summary["cases"]] == [row["plate_text"]]
+    case = summary["cases"][0]
+    assert case["t_start"] == case["t_end"] == 0.0
+    assert all((tmp_path / name).is_file() for name in case["evidence"].values())
+    assert summary["models"]["ppocrv4_rec"]["sha256"].startswith("48fc40f2")
+
+
+def test_process_video_made_from_a_real_photo(tmp_path: Path, pan_video: tuple[Path, str]) -> None:
+    video, plate = pan_video
+    result = CliRunner().invoke(
+        app, ["process", str(video), "--out", str(tmp_path), "--fps", "2"], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [c["plate"] for c in summary["cases"]] == [plate]
+    case = summary["cases"][0]
+    assert summary["frames_analysed"] == 8
+    assert case["sightings"] >= 6 and 0.0 <= case["t_start"] < case["t_end"] <= 4.0
+    assert "clip" in case["evidence"] and (tmp_path / case["evidence"]["clip"]).stat().st_size > 0
+
+
+def test_process_real_dashcam_clip_without_plates(tmp_path: Path) -> None:
+    clip = DATA_DIR / "videos" / "dev_dashcam_lanes_solidWhiteRight.mp4"
+    result = CliRunner().invoke(app, ["process", str(clip), "--out", str(tmp_path)], env=ENV)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["frames_analysed"] == 18 and summary["cases"] == []
+
+
+def test_process_refuses_a_non_media_file(tmp_path: Path) -> None:
+    page = tmp_path / "page.mp4"
+    page.write_text("<html>nope</html>")
+    result = CliRunner().invoke(app, ["process", str(page), "--out", str(tmp_path / "o")], env=ENV)
+    assert result.exit_code == 2 and "neither" in result.output
+
+
+def test_process_names_the_models_setting_when_weights_are_missing(tmp_path: Path) -> None:
+    photo = DATA_DIR / "images" / "dev_vehicle_011.jpg"
+    result = CliRunner().invoke(
+        app,
+        ["process", str(photo), "--out", str(tmp_path)],
+        env={"ROADWITNESS_MODELS_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2 and "ROADWITNESS_MODELS_DIR" in result.output
