@@ -78,7 +78,7 @@ def probe(path: Path, max_video_seconds: float = 600.0) -> MediaInfo:
 
 
 def _probe_image(path: Path, content_type: str) -> MediaInfo:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as im:
@@ -86,8 +86,12 @@ def _probe_image(path: Path, content_type: str) -> MediaInfo:
             if width * height > MAX_PIXELS:
                 raise MediaError(f"the image is {width}x{height}, over the pixel limit", 413)
             im.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise MediaError(f"the image cannot be decoded ({exc})", status=422) from exc
+    except MediaError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise MediaError("the image's pixel count is over the limit", 413) from exc
+    except Exception as exc:  # Pillow raises several types (and plugins patch Image.open)
+        raise MediaError("the image cannot be decoded", status=422) from exc
     return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
 
 

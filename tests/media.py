@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 from workers.frames import ffmpeg_exe
@@ -34,6 +36,18 @@ def synthetic_video(
     return out
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny PNG whose header claims a huge image (a decompression bomb)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 1024)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
+            + _png_chunk(b"IEND", b""))
+
+
 def bad_files(folder: Path) -> dict[str, tuple[Path, int]]:
     """Malformed uploads and the status each must get."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,4 +64,5 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, int]]:
     add("truncated.mp4", good.read_bytes()[:600], 422)
     add("text.jpg", b"just some text, not a photo at all", 415)
     add("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 422)
+    add("bomb.png", png_bomb(), 413)
     return files

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install roadwitness and its test tools into .venv (idempotent; re-runs only when
+# pyproject.toml changes). Needs Python >= 3.11 and the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.roadwitness-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing roadwitness and its dependencies (torch, ultralytics, onnxruntime: a few minutes the first time)"
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+  # torch 2.14.1 / torchvision 0.29.1 are pinned in pyproject.toml (ultralytics needs torchvision).
+  .venv/bin/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -c "import roadwitness.cli, ultralytics, onnxruntime, torchvision" \
+    || { echo "install failed" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install, then lint, type-check and run the whole test suite (unit and integration: a real S3
+# server is started by the tests; PostgreSQL is expected on 127.0.0.1:5432 with trust auth).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+exec .venv/bin/python -m pytest "$@"
