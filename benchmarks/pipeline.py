@@ -33,8 +33,9 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=SHARED / "models")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    clip = args.clip or make_pan_video(SHARED / "data" / PAN_PHOTO,
-                                       Path(tempfile.gettempdir()) / "rw_bench_pan10.mp4", 10.0)
+    clip = args.clip or make_pan_video(
+        SHARED / "data" / PAN_PHOTO, Path(tempfile.gettempdir()) / "rw_bench_pan10.mp4", 10.0
+    )
     info = probe(clip)
 
     t0 = time.perf_counter()
@@ -63,24 +64,34 @@ def main() -> None:
 
     duration = info.duration_s
     result = {
-        "clip": str(clip), "video_s": round(duration, 2), "size": f"{info.width}x{info.height}",
-        "sample_fps": args.fps, "frames": frames,
+        "clip": str(clip),
+        "video_s": round(duration, 2),
+        "size": f"{info.width}x{info.height}",
+        "sample_fps": args.fps,
+        "frames": frames,
         "decode": {"video_s_per_s": round(duration / decode_s, 2)},
-        "ours": {"video_s_per_s": round(duration / ours_s, 2),
-                 "ms_per_frame": round(1000 * ours_s / max(frames, 1), 1),
-                 "stage_ms_per_frame": {k: round(1000 * v / max(frames, 1), 1)
-                                        for k, v in stages.items()},
-                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                 "plates": [c.plate for c in analysis.candidates]},
+        "ours": {
+            "video_s_per_s": round(duration / ours_s, 2),
+            "ms_per_frame": round(1000 * ours_s / max(frames, 1), 1),
+            "stage_ms_per_frame": {
+                k: round(1000 * v / max(frames, 1), 1) for k, v in stages.items()
+            },
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "plates": [c.plate for c in analysis.candidates],
+        },
         "ratio_ours_to_decode": round(decode_s / ours_s, 3),
     }
     print(f"{'':10}{'video s / wall s':>18}{'ms / frame':>12}")
-    print(f"{'decode':10}{result['decode']['video_s_per_s']:>18}"
-          f"{1000 * decode_s / max(frames, 1):>12.1f}")
+    print(
+        f"{'decode':10}{result['decode']['video_s_per_s']:>18}"
+        f"{1000 * decode_s / max(frames, 1):>12.1f}"
+    )
     print(f"{'ours':10}{result['ours']['video_s_per_s']:>18}{result['ours']['ms_per_frame']:>12}")
     print(f"stages (ms/frame): {result['ours']['stage_ms_per_frame']}")
-    print(f"ratio ours/decode: {result['ratio_ours_to_decode']}  peak RSS: "
-          f"{result['ours']['peak_rss_mb']} MB  plates: {result['ours']['plates']}")
+    print(
+        f"ratio ours/decode: {result['ratio_ours_to_decode']}  peak RSS: "
+        f"{result['ours']['peak_rss_mb']} MB  plates: {result['ours']['plates']}"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2))
 
