@@ -73,11 +73,25 @@ class OnnxPlateReader:
         probs = self._session.run(None, {self._input: self._tensor(crop)})[0][0]
         return self._decode(probs, first_is_province)
 
+    def _read_top_row(self, plate_image: Image) -> tuple[str, float]:
+        """The top row of a two-row plate holds exactly a province and a letter, spread wide
+        with a gap; several crops are read and the best two-character read wins."""
+        h, w = plate_image.shape[:2]
+        best = ("", 0.0)
+        for bottom in (0.35, 0.38, 0.42):
+            row = plate_image[: int(h * bottom), int(w * 0.11) : int(w * 0.89)]
+            squeezed = cv2.resize(row, None, fx=0.6, fy=1.0)
+            text, confidence = self._read_line(squeezed, True)
+            fits = len(text) == 2 and text[0] in PROVINCES
+            if (fits, confidence) > (len(best[0]) == 2, best[1]):
+                best = (text, confidence)
+        return best
+
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
         """Read a rectified plate image (see :func:`rectify`)."""
         if double_layer:
             h = plate_image.shape[0]
-            top, top_conf = self._read_line(plate_image[: int(h * 0.42)], True)
+            top, top_conf = self._read_top_row(plate_image)
             bottom, bottom_conf = self._read_line(plate_image[int(h * 0.36) :], False)
             raw, confidence = top + bottom, min(top_conf, bottom_conf)
         else:

@@ -21,7 +21,7 @@ def test_vehicle_photos_read_like_their_labels(models: Any) -> None:
     read = {r["file"]: _read_photo(models, r["file"])[0] for r in rows}
     correct = [f for f, r in zip(read, rows, strict=True) if read[f] == r["plate_text"]]
     assert len(rows) >= 15
-    assert len(correct) / len(rows) >= 0.7, read
+    assert len(correct) / len(rows) >= 0.8, read
 
 
 def test_plate_crops_read_like_their_labels(models: Any) -> None:
@@ -50,3 +50,8 @@ def test_invalid_reads_are_never_plates(models: Any) -> None:
     image = cv2.imread(str(DATA_DIR / "images" / "dev_vehicle_008.jpg"))
     read = models.reader.read(image[0:48, 0:168])
     assert not read.valid or read.text == ""
+
+
+def test_double_layer_plate_reads_both_rows(models: Any) -> None:
+    row = next(r for r in labels() if "double" in r["plate_colour"])
+    assert _read_photo(models, row["file"])[0] == row["plate_text"]
