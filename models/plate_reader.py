@@ -80,7 +80,7 @@ class OnnxPlateReader:
         best = ("", 0.0)
         for bottom in (0.35, 0.38, 0.42):
             row = plate_image[: int(h * bottom), int(w * 0.11) : int(w * 0.89)]
-            squeezed = cv2.resize(row, None, fx=0.6, fy=1.0)
+            squeezed = np.asarray(cv2.resize(row, None, fx=0.6, fy=1.0), dtype=np.uint8)
             text, confidence = self._read_line(squeezed, True)
             fits = len(text) == 2 and text[0] in PROVINCES
             if (fits, confidence) > (len(best[0]) == 2, best[1]):
