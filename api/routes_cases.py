@@ -113,7 +113,7 @@ def decide(case_id: str, decision: Decision, session: SessionDep) -> CaseOut:
         )
     ).rowcount  # type: ignore[attr-defined]
     if decided != 1:
-        session.rollback()
+        session.rollback()  # expires ``case``: its status below is read afresh
         raise HTTPException(409, f"the case was already decided ({case.status})")
     session.add(
         AuditEvent(

@@ -34,6 +34,16 @@ class Claim:
     attempt: int
 
 
+def _held(claim: Claim) -> tuple[Any, ...]:
+    """The job is still this worker's, in this attempt (the fence on every write)."""
+    return (
+        Job.id == claim.job_id,
+        Job.state == "running",
+        Job.worker == claim.worker,
+        Job.attempts == claim.attempt,
+    )
+
+
 class LostLease(RuntimeError):
     """The job was taken over by another worker; this attempt must not record a result."""
 
@@ -122,14 +132,7 @@ class Ledger:
     def renew(self, claim: Claim) -> None:
         with self.sessions.begin() as session:
             renewed = session.execute(
-                update(Job)
-                .where(
-                    Job.id == claim.job_id,
-                    Job.state == "running",
-                    Job.worker == claim.worker,
-                    Job.attempts == claim.attempt,
-                )
-                .values(lease_expires_at=now() + self.lease)
+                update(Job).where(*_held(claim)).values(lease_expires_at=now() + self.lease)
             ).rowcount  # type: ignore[attr-defined]
         if renewed != 1:
             raise LostLease(claim.job_id)
@@ -138,12 +141,7 @@ class Ledger:
         """Mark the job done inside the caller's transaction (the one that writes its results)."""
         done = session.execute(
             update(Job)
-            .where(
-                Job.id == claim.job_id,
-                Job.state == "running",
-                Job.worker == claim.worker,
-                Job.attempts == claim.attempt,
-            )
+            .where(*_held(claim))
             .values(state="done", finished_at=now(), lease_expires_at=None, last_error=None)
         ).rowcount  # type: ignore[attr-defined]
         if done != 1:

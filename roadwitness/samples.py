@@ -8,11 +8,10 @@ real video path (decode, sampling, tracking by time, clip trimming).
 from __future__ import annotations
 
 import csv
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from workers.frames import ffmpeg_exe
+from workers.frames import H264, run_ffmpeg
 
 PAN_PHOTO = "images/dev_vehicle_014.jpg"
 
@@ -45,33 +44,9 @@ def make_pan_video(photo: Path, out: Path, seconds: float = 6.0) -> Path:
         f"crop=1920:1080:0:'(ih-oh)*t/{seconds}',format=yuv420p"
     )
     tmp = out.with_suffix(".part.mp4")
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-y",
-        "-loop",
-        "1",
-        "-i",
-        str(photo),
-        "-t",
-        f"{seconds}",
-        "-r",
-        "30",
-        "-vf",
-        vf,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        "20",
-        "-movflags",
-        "+faststart",
-        str(tmp),
-    ]
-    subprocess.run(cmd, check=True, capture_output=True)
+    run_ffmpeg(
+        "-loop", "1", "-i", str(photo), "-t", f"{seconds}", "-r", "30", "-vf", vf, *H264, str(tmp)
+    )
     tmp.replace(out)
     return out
 

@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
-from workers.frames import ffmpeg_exe
+from workers.frames import H264, run_ffmpeg
 
 
-def synthetic_video(
-    out: Path, seconds: float = 2.0, size: str = "320x240", extra: list[str] | None = None
-) -> Path:
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=size={size}:rate=25:duration={seconds}",
-        *(extra or []),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        str(out),
-    ]
-    subprocess.run(cmd, check=True, capture_output=True)
+def synthetic_video(out: Path, seconds: float = 2.0, size: str = "320x240") -> Path:
+    source = f"testsrc2=size={size}:rate=25:duration={seconds}"
+    run_ffmpeg("-f", "lavfi", "-i", source, *H264, str(out))
     return out
 
 

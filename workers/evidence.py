@@ -3,7 +3,6 @@ for videos, a clip trimmed around the sightings."""
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import cv2
 
 from ingest.media import MediaInfo
 from models.types import Image
-from workers.frames import ffmpeg_exe
+from workers.frames import H264, run_ffmpeg
 from workers.recognise import Analysis, Candidate
 
 CLIP_MARGIN_S = 2.0
@@ -58,27 +57,10 @@ def trim_clip(source: Path, t_start: float, t_end: float) -> bytes:
     duration = (t_end - t_start) + 2 * CLIP_MARGIN_S
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clip.mp4"
-        base = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-ss", f"{start:.3f}"]
-        base += ["-i", str(source), "-t", f"{duration:.3f}", "-an"]
-        copy = [*base, "-c:v", "copy", "-movflags", "+faststart", str(out)]
-        if subprocess.run(copy, capture_output=True).returncode != 0 or not out.stat().st_size:
-            encode = [
-                *base,
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-crf",
-                "20",
-                "-pix_fmt",
-                "yuv420p",
-                "-movflags",
-                "+faststart",
-                str(out),
-            ]
-            result = subprocess.run(encode, capture_output=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"clip trimming failed: {result.stderr.decode()[-400:]}")
+        base = ("-ss", f"{start:.3f}", "-i", str(source), "-t", f"{duration:.3f}", "-an")
+        copied = run_ffmpeg(*base, "-c:v", "copy", "-movflags", "+faststart", str(out), check=False)
+        if copied.returncode != 0 or not out.stat().st_size:
+            run_ffmpeg(*base, *H264, str(out))
         return out.read_bytes()
 
 

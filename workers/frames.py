@@ -7,6 +7,7 @@ metadata. Frames are shared by every stage that needs them.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,31 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+H264 = (
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "20",
+    "-pix_fmt",
+    "yuv420p",
+    "-movflags",
+    "+faststart",
+)
+"""Encoder arguments for evidence and sample clips that every player opens."""
+
+
+def run_ffmpeg(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run the bundled ffmpeg quietly; with ``check``, fail with the end of its error output."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", *args], capture_output=True
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"ffmpeg failed: {result.stderr.decode(errors='replace')[-400:]}")
+    return result
 
 
 def read_image(path: Path) -> Image:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
@@ -32,8 +33,6 @@ def models_for(services: Services) -> ModelSet:
 
 def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
     """Evidence is content-addressed, so a redone job finds its files already stored."""
-    import hashlib
-
     digest = hashlib.sha256(file.data).hexdigest()
     key = f"evidence/{digest[:2]}/{digest}{EXTENSIONS.get(file.content_type, '')}"
     try:

@@ -121,7 +121,7 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
         f"/v1/cases/{case['id']}/decision",
         json={"decision": "reject", "officer": "o2", "reason": "late"},
     )
-    assert again.status_code == 409
+    assert again.status_code == 409 and "confirmed" in again.json()["detail"]
     assert client.get("/v1/cases").json()["total"] == 0
     with services.sessions() as s:
         events = s.scalars(
