@@ -81,9 +81,23 @@ class Submission(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     taken_at: Mapped[datetime | None] = mapped_column()
     reporter: Mapped[str | None] = mapped_column(String(64))
+    """The reporter account's id (app reporters), if any."""
     error: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str | None] = mapped_column(String(10))
+    """button or automatic (dashcams)."""
+    device_time: Mapped[datetime | None] = mapped_column()
+    """The device's clock when the event fired, as it reported it."""
+    clip_start: Mapped[datetime | None] = mapped_column()
+    """UTC time of the first frame, from the best source (see time_source)."""
+    time_source: Mapped[str | None] = mapped_column(String(12))
+    """device_track, exif, device_clock or reporter."""
+    place_source: Mapped[str | None] = mapped_column(String(12))
+    """device_track, exif or reporter."""
 
     media: Mapped[MediaObject] = relationship()
+    track: Mapped[list[TrackPoint]] = relationship(order_by="TrackPoint.at")
     cases: Mapped[list[Case]] = relationship(back_populates="submission", order_by="Case.t_start")
     jobs: Mapped[list[Job]] = relationship(back_populates="submission", order_by="Job.created_at")
 
@@ -165,6 +179,86 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class TrackPoint(Base):
+    """One position of the device (or photo) in time, with where it came from."""
+
+    __tablename__ = "track_points"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    at: Mapped[datetime] = mapped_column()
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(12))
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    keys: Mapped[list[DeviceKey]] = relationship(order_by="DeviceKey.created_at")
+
+
+class DeviceKey(Base):
+    """An Ed25519 public key of a device; rotation adds one and retires the old ones."""
+
+    __tablename__ = "device_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    not_after: Mapped[datetime | None] = mapped_column()
+    """Set by a rotation: the old key is accepted until then."""
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Nonce(Base):
+    """Nonces seen within the clock-skew window: a second use is a replay."""
+
+    __tablename__ = "nonces"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(default=now, index=True)
+    __table_args__ = (UniqueConstraint("device_id", "nonce", name="uq_nonces_device_nonce"),)
+
+
+class Reporter(Base):
+    """An app reporter's account. Anonymous unless a real name is given (needed for rewards)."""
+
+    __tablename__ = "reporters"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    real_name: Mapped[str | None] = mapped_column(String(100))
+    payment_account: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Upload(Base):
+    """A resumable upload of one event's media (tus 1.0 core on /v1/uploads/{id})."""
+
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(80))
+    """device:{id} or reporter:{id}."""
+    event_id: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    event: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    """open, complete, failed or expired."""
+    error: Mapped[str | None] = mapped_column(Text)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    expires_at: Mapped[datetime] = mapped_column()
+    __table_args__ = (UniqueConstraint("owner", "event_id", name="uq_uploads_owner_event"),)
 
 
 def make_engine(url: str) -> Engine:
