@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import routes_cases, routes_submissions
+from api import errors, routes_cases, routes_events, routes_reports, routes_submissions
 from ingest.services import Services
 from roadwitness import __version__
 from roadwitness.settings import Settings, load_settings
@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    errors.install(app)
+    app.include_router(routes_events.router)
+    app.include_router(routes_reports.router)
     app.include_router(routes_submissions.router)
     app.include_router(routes_cases.router)
     return app

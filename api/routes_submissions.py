@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
+from api.auth import ReporterDep
 from api.deps import ServicesDep, SessionDep
 from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
 from ingest.db import Submission
@@ -21,13 +22,14 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 CHUNK = 1 << 20
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (400, 413, 415, 422)
+    code: {"model": Problem} for code in (400, 401, 413, 415, 422)
 }
 
 
 @router.post("", status_code=201, response_model=SubmissionCreated, responses=ERRORS)
 async def create_submission(
     services: ServicesDep,
+    caller: ReporterDep,
     file: Annotated[
         UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")
     ],
@@ -35,10 +37,10 @@ async def create_submission(
     latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
     taken_at: Annotated[datetime | None, Form(description="ISO 8601 with a time zone")] = None,
-    reporter: Annotated[str | None, Form(max_length=64)] = None,
 ) -> SubmissionCreated:
-    """Upload one video or photo as evidence. It is stored unaltered with its SHA-256 and queued
-    for analysis; the answer's ``status_url`` follows it."""
+    """Upload one video or photo as evidence in one request (an app reporter's bearer token;
+    for large files or flaky links use the resumable ``/v1/events`` protocol). It is stored
+    unaltered with its SHA-256 and queued for analysis; ``status_url`` follows it."""
     if violation is not None and violation not in VIOLATIONS:
         raise HTTPException(422, f"violation must be one of {', '.join(VIOLATIONS)}")
     if (latitude is None) != (longitude is None):
@@ -57,7 +59,7 @@ async def create_submission(
                 if size > limit:
                     raise HTTPException(413, f"the file is over the {limit} byte limit")
                 out.write(block)
-        declared = Declared(violation, latitude, longitude, taken_at, reporter)
+        declared = Declared(violation, latitude, longitude, taken_at, reporter=caller.id)
         try:
             submission = await run_in_threadpool(
                 services.intake.accept, path, file.filename, declared
@@ -72,7 +74,7 @@ async def create_submission(
         status=submission.status,
         sha256=submission.sha256,
         kind=submission.kind,
-        status_url=f"/v1/submissions/{submission.id}",
+        status_url=f"/v1/reports/{submission.id}",
     )
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import make_engine, make_sessionmaker
 from ingest.dispatch import Dispatcher, PollingDispatch, ProcrastinateDispatch
+from ingest.identity import Identity
 from ingest.queue import Ledger
 from ingest.store import LocalStore, ObjectStore, S3Store
 from ingest.submissions import Intake
+from ingest.uploads import Uploads
 from roadwitness.settings import Settings
 
 
@@ -45,6 +48,8 @@ class Services:
     ledger: Ledger
     dispatcher: Dispatcher
     intake: Intake
+    identity: Identity
+    uploads: Uploads
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -64,6 +69,14 @@ class Services:
             Ledger(sessions, settings.job_lease_s, settings.job_retry_delay_s),
             dispatcher,
             intake,
+            Identity(sessions),
+            Uploads(
+                sessions,
+                intake,
+                settings.data_dir / "uploads",
+                settings.max_upload_bytes,
+                timedelta(hours=settings.upload_ttl_h),
+            ),
         )
 
     def close(self) -> None:

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.db import AuditEvent, Job, MediaObject, Submission
+from ingest import exif
+from ingest.db import AuditEvent, Job, MediaObject, Submission, TrackPoint, now
 from ingest.dispatch import Dispatcher
 from ingest.media import MediaInfo, probe
 from ingest.store import ObjectExists, ObjectStore, sha256_file
+from ingest.tracks import Point, position_at
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,70 @@ VIOLATIONS = (
 
 @dataclass(frozen=True, slots=True)
 class Declared:
-    """What the reporter says about the media; all optional."""
+    """What the sender says about the media; all optional."""
 
     violation: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     taken_at: datetime | None = None
     reporter: str | None = None
+    device_id: str | None = None
+    event_id: str | None = None
+    trigger: str | None = None
+    device_time: datetime | None = None
+    clip_start: datetime | None = None
+    """UTC time of the video's first frame by the device's clock."""
+    track: tuple[Point, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """Time and place of the evidence, each with the source it came from."""
+
+    clip_start: datetime | None
+    time_source: str | None
+    latitude: float | None
+    longitude: float | None
+    place_source: str | None
+    points: list[TrackPoint]
+
+
+def whereabouts(path: Path, kind: str, declared: Declared) -> Whereabouts:
+    """The best time and place: a device track beats EXIF, which beats the reporter's word."""
+    points = [
+        TrackPoint(
+            at=p.at,
+            latitude=p.latitude,
+            longitude=p.longitude,
+            speed_mps=p.speed_mps,
+            source="device_track",
+        )
+        for p in declared.track
+    ]
+    start, time_source = declared.clip_start, "device_clock" if declared.clip_start else None
+    photo = exif.read(path) if kind == "image" else None
+    if photo is not None and photo.taken_at is not None:
+        start, time_source = photo.taken_at, "exif"
+    if start is None and declared.taken_at is not None:
+        start, time_source = declared.taken_at, "reporter"
+    here = position_at(list(declared.track), start) if declared.track and start else None
+    if declared.track and here is None:
+        here = declared.track[0]
+    if here is not None:
+        return Whereabouts(
+            start, time_source, here.latitude, here.longitude, "device_track", points
+        )
+    if photo is not None and photo.latitude is not None and photo.longitude is not None:
+        at = photo.taken_at or start or now()
+        points.append(
+            TrackPoint(at=at, latitude=photo.latitude, longitude=photo.longitude, source="exif")
+        )
+        return Whereabouts(start, time_source, photo.latitude, photo.longitude, "exif", points)
+    if declared.latitude is not None and declared.longitude is not None:
+        return Whereabouts(
+            start, time_source, declared.latitude, declared.longitude, "reporter", points
+        )
+    return Whereabouts(start, time_source, None, None, None, points)
 
 
 @dataclass(frozen=True, slots=True)

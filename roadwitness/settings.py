@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     max_video_seconds: float = Field(600.0, gt=0)
+    upload_ttl_h: float = Field(24.0, gt=0)
+    """A resumable upload that receives no bytes for this long expires."""
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

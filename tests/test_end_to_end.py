@@ -43,14 +43,16 @@ def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.Fixtur
     label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
     logs = tmp_path
     with api_server(settings, logs) as api, running("worker", ["worker"], settings, logs) as worker:
+        token = api.post("/v1/reporters", json={}).json()["token"]
         with (DATA_DIR / PHOTO).open("rb") as fh:
             created = api.post(
                 "/v1/submissions",
                 files={"file": ("car.jpg", fh, "image/jpeg")},
                 data={"violation": "emergency_lane"},
+                headers={"Authorization": f"Bearer {token}"},
             )
         assert created.status_code == 201, created.text
-        status_url = created.json()["status_url"]
+        status_url = f"/v1/submissions/{created.json()['id']}"
 
         def finished() -> dict[str, Any] | None:
             body: dict[str, Any] = api.get(status_url).json()
@@ -68,6 +70,9 @@ def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.Fixtur
             f"/v1/cases/{case['id']}/decision", json={"decision": "confirm", "officer": "officer-7"}
         )
         assert decided.status_code == 200 and decided.json()["status"] == "confirmed"
+        report = api.get(created.json()["status_url"], headers={"Authorization": f"Bearer {token}"})
+        assert report.status_code == 200, report.text
+        assert report.json()["state"] == "confirmed"
 
     engine = make_engine(
         settings.get("database_url") or f"sqlite:///{settings['data_dir'] / 'roadwitness.db'}"

@@ -27,6 +27,8 @@ def client(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
     settings = make_settings(max_upload_bytes=2_000_000, job_retry_delay_s=0)
     upgrade(settings.database_url)
     with TestClient(create_app(settings)) as test_client:
+        token = test_client.post("/v1/reporters", json={}).json()["token"]
+        test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
 
 
@@ -71,6 +73,23 @@ def test_bad_fields_and_oversized_uploads_are_refused(client: TestClient, tmp_pa
     assert _counts(client) == (0, 0, 0, 0)
 
 
+def test_uploads_need_a_reporter_token(client: TestClient) -> None:
+    photo = DATA_DIR / PHOTO
+    with photo.open("rb") as fh:
+        anonymous = client.post(
+            "/v1/submissions", files={"file": ("a.jpg", fh)}, headers={"Authorization": ""}
+        )
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "missing_credentials"
+    with photo.open("rb") as fh:
+        forged = client.post(
+            "/v1/submissions",
+            files={"file": ("a.jpg", fh)},
+            headers={"Authorization": "Bearer rwr_not-a-token"},
+        )
+    assert forged.status_code == 401 and forged.json()["error"] == "bad_token"
+    assert _counts(client) == (0, 0, 0, 0)
+
+
 def test_upload_status_review_and_decision(client: TestClient, models: Any) -> None:
     photo = DATA_DIR / PHOTO
     label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
@@ -84,13 +103,13 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
     )
     assert response.status_code == 201, response.text
     created = response.json()
-    status = client.get(created["status_url"]).json()
+    status = client.get(f"/v1/submissions/{created['id']}").json()
     assert status["status"] == "received" and status["job"]["state"] == "queued"
 
     services = client.app.state.services  # type: ignore[attr-defined]
     run(services, SubmissionProcessor(services, models), drain=True)
 
-    status = client.get(created["status_url"]).json()
+    status = client.get(f"/v1/submissions/{created['id']}").json()
     assert status["status"] == "candidate" and status["job"]["state"] == "done"
     queue = client.get("/v1/cases").json()
     assert queue["total"] == 1
@@ -153,7 +172,7 @@ def test_a_job_that_keeps_failing_shows_failed_with_its_reason(
     services.store.delete(original_key(created["sha256"]))
     handled = run(services, SubmissionProcessor(services, models), drain=True)
     assert handled == services.settings.job_max_attempts
-    status = client.get(created["status_url"]).json()
+    status = client.get(f"/v1/submissions/{created['id']}").json()
     assert status["status"] == "failed" and status["job"]["state"] == "failed"
     assert status["job"]["attempts"] == services.settings.job_max_attempts
     assert "ObjectMissing" in status["job"]["last_error"] and status["error"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 11:47:42.990104
+Create Date: 2026-11-23 11:48:43.973654
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import ingest.db
-
 
 revision = "0002"
 down_revision = "0001"
@@ -111,6 +110,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("owner", "event_id", name="uq_uploads_owner_event"),
     )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.alter_column(
+            "entity_id",
+            existing_type=sa.VARCHAR(length=32),
+            type_=sa.String(length=64),
+            existing_nullable=False,
+        )
+
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("device_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("event_id", sa.String(length=64), nullable=True))
@@ -135,6 +142,14 @@ def downgrade() -> None:
         batch_op.drop_column("trigger")
         batch_op.drop_column("event_id")
         batch_op.drop_column("device_id")
+
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.alter_column(
+            "entity_id",
+            existing_type=sa.String(length=64),
+            type_=sa.VARCHAR(length=32),
+            existing_nullable=False,
+        )
 
     op.drop_table("uploads")
     with op.batch_alter_table("track_points", schema=None) as batch_op:

@@ -1,0 +1,47 @@
+"""Who is calling: a device (signed request) or an app reporter (bearer token)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.deps import ServicesDep
+from ingest.identity import AuthError, Caller
+
+
+def request_path(request: Request) -> str:
+    """The path as signed: path and query string exactly as sent."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+async def caller(request: Request, services: ServicesDep) -> Caller:
+    identity = services.identity
+    if "rw-signature" in request.headers:
+        device = identity.verify_device(request.headers, request.method, request_path(request))
+        if request.method in ("POST", "PUT"):
+            # Small JSON bodies are checked here; PATCH bodies as they stream in.
+            body = await request.body()
+            if hashlib.sha256(body).hexdigest() != request.headers["rw-content-sha256"].lower():
+                raise AuthError(400, "digest_mismatch", "the body does not match RW-Content-SHA256")
+        return device
+    authorization = request.headers.get("authorization")
+    if authorization:
+        return identity.verify_reporter(authorization)
+    raise AuthError(
+        401,
+        "missing_credentials",
+        "sign the request as a device (RW-* headers) or send a reporter's bearer token",
+    )
+
+
+async def reporter(caller: Annotated[Caller, Depends(caller)]) -> Caller:
+    if caller.kind != "reporter":
+        raise AuthError(403, "reporters_only", "this endpoint is for app reporters")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+ReporterDep = Annotated[Caller, Depends(reporter)]

@@ -1,0 +1,127 @@
+"""The reporting protocol: open an event's upload, then tus 1.0 core on /v1/uploads/{id}."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import CallerDep
+from api.deps import ServicesDep
+from api.schemas_protocol import EventIn, UploadOut
+from ingest.identity import AuthError
+from ingest.tracks import TrackError, parse
+from ingest.uploads import UploadError, UploadState
+
+router = APIRouter(tags=["reporting protocol"])
+TUS = "1.0.0"
+
+
+def _headers(state: UploadState) -> dict[str, str]:
+    headers = {
+        "Tus-Resumable": TUS,
+        "Upload-Offset": str(state.offset),
+        "Upload-Length": str(state.length),
+        "Cache-Control": "no-store",
+        "Upload-Expires": state.expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    }
+    if state.submission_id:
+        headers["RW-Submission-Id"] = state.submission_id
+    return headers
+
+
+def _out(state: UploadState) -> UploadOut:
+    return UploadOut(
+        upload_id=state.id,
+        upload_url=f"/v1/uploads/{state.id}",
+        offset=state.offset,
+        length=state.length,
+        state=state.state,
+        expires_at=state.expires_at,
+        submission_id=state.submission_id,
+        status_url=f"/v1/reports/{state.submission_id}" if state.submission_id else None,
+    )
+
+
+@router.post("/v1/events", response_model=UploadOut, status_code=201)
+async def open_event(
+    event: EventIn, caller: CallerDep, services: ServicesDep, response: Response
+) -> UploadOut:
+    """Announce an event and its media; get the upload to send the bytes to. Re-sending the
+    same ``event_id`` returns the same upload (with the offset reached), or its report."""
+    stored = event.model_dump(mode="json", exclude={"track", "media"})
+    stored["filename"] = event.media.filename
+    if event.track is not None:
+        try:
+            points = parse(event.track.data, event.track.format)
+        except TrackError as exc:
+            raise UploadError(422, "bad_track", str(exc)) from exc
+        stored["track_points"] = [
+            {"at": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude, "speed": p.speed_mps}
+            for p in points
+        ]
+    state = await run_in_threadpool(
+        services.uploads.open,
+        caller,
+        event.event_id,
+        event.media.size,
+        event.media.sha256,
+        json.loads(json.dumps(stored)),
+    )
+    response.status_code = 201 if state.created else 200
+    response.headers.update({**_headers(state), "Location": f"/v1/uploads/{state.id}"})
+    return _out(state)
+
+
+@router.options("/v1/uploads", include_in_schema=False)
+def tus_options(services: ServicesDep) -> Response:
+    return Response(
+        status_code=204,
+        headers={
+            "Tus-Resumable": TUS,
+            "Tus-Version": TUS,
+            "Tus-Extension": "expiration,termination",
+            "Tus-Max-Size": str(services.settings.max_upload_bytes),
+        },
+    )
+
+
+@router.head("/v1/uploads/{upload_id}")
+async def upload_offset(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    """How many bytes the server holds (ask after a cut connection, then resume from there)."""
+    state = await run_in_threadpool(services.uploads.head, caller, upload_id)
+    return Response(status_code=200, headers=_headers(state))
+
+
+@router.patch("/v1/uploads/{upload_id}", status_code=204)
+async def upload_bytes(
+    upload_id: str,
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    upload_offset: Annotated[int, Header(ge=0)],
+    tus_resumable: Annotated[str, Header()],
+    content_type: Annotated[str, Header()],
+) -> Response:
+    """Append bytes at ``Upload-Offset``. The last chunk completes the upload: the SHA-256 is
+    checked and the report is accepted (``RW-Submission-Id`` in the answer)."""
+    if tus_resumable != TUS:
+        raise UploadError(412, "tus_version", f"Tus-Resumable must be {TUS}")
+    if content_type != "application/offset+octet-stream":
+        raise UploadError(415, "content_type", "use Content-Type: application/offset+octet-stream")
+    digest = request.headers.get("rw-content-sha256") if caller.kind == "device" else None
+    if caller.kind == "device" and not digest:
+        raise AuthError(401, "missing_signature", "RW-Content-SHA256 is required")
+    state = await services.uploads.append(
+        caller, upload_id, upload_offset, request.stream(), digest
+    )
+    return Response(status_code=204, headers=_headers(state))
+
+
+@router.delete("/v1/uploads/{upload_id}", status_code=204)
+async def give_up(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    """tus termination: drop an unfinished upload."""
+    await run_in_threadpool(services.uploads.delete, caller, upload_id)
+    return Response(status_code=204, headers={"Tus-Resumable": TUS})

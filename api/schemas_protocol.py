@@ -1,0 +1,92 @@
+"""Bodies of the reporting protocol (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Violation = Literal[
+    "unspecified",
+    "emergency_lane",
+    "bus_lane",
+    "covered_plate",
+    "cloned_plate",
+    "illegal_parking",
+    "other",
+]
+
+
+class MediaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = Field(gt=0, description="Bytes of the original file.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex SHA-256 of it.")
+    filename: str | None = Field(default=None, max_length=255)
+
+
+class TrackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["nmea", "gpx", "json"]
+    data: str = Field(
+        max_length=4_000_000,
+        description="The track file's text (JSON: a list of {time, lat, lon, speed_mps?}).",
+    )
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event_id: str = Field(
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+        description="Unique per sender; re-sending it never makes a second report.",
+    )
+    trigger: Literal["button", "automatic"] | None = None
+    device_time: AwareDatetime | None = None
+    clip_start: AwareDatetime | None = Field(
+        default=None, description="Time of the clip's first frame."
+    )
+    taken_at: AwareDatetime | None = Field(default=None, description="Reporter's declared time.")
+    declared_violation: Violation | None = None
+    place: PlaceIn | None = Field(default=None, description="Reporter's declared place.")
+    media: MediaIn
+    track: TrackIn | None = None
+
+
+class UploadOut(BaseModel):
+    upload_id: str
+    upload_url: str
+    offset: int
+    length: int
+    state: str
+    expires_at: datetime
+    submission_id: str | None
+    status_url: str | None
+
+
+class ReporterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    real_name: str | None = Field(
+        default=None, max_length=100, description="Needed only to receive rewards."
+    )
+    payment_account: str | None = Field(default=None, max_length=100)
+
+
+class ReporterCreated(BaseModel):
+    reporter_id: str
+    token: str = Field(description="Bearer token; shown once, keep it.")
+
+
+class ReportStatus(BaseModel):
+    id: str
+    state: Literal["received", "processing", "under_review", "confirmed", "rejected", "failed"]
+    reason: str | None
+    accepted_at: datetime
+    answer_due: datetime
+    declared_violation: str | None
+    reward_yuan: int | None = None
