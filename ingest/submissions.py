@@ -178,14 +178,23 @@ class Intake:
                     )
                     session.add(media)
                     session.flush()
+                where = whereabouts(path, info.kind, declared)
                 submission = Submission(
                     media_id=media.id,
                     filename=(filename or "")[:255] or None,
                     declared_violation=declared.violation,
-                    latitude=declared.latitude,
-                    longitude=declared.longitude,
+                    latitude=where.latitude,
+                    longitude=where.longitude,
                     taken_at=declared.taken_at,
                     reporter=declared.reporter,
+                    device_id=declared.device_id,
+                    event_id=declared.event_id,
+                    trigger=declared.trigger,
+                    device_time=declared.device_time,
+                    clip_start=where.clip_start,
+                    time_source=where.time_source,
+                    place_source=where.place_source,
+                    track=where.points,
                 )
                 session.add(submission)
                 session.flush()

@@ -22,6 +22,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+device_app = typer.Typer(
+    help="Devices: register, rotate keys, revoke (administrators).", no_args_is_help=True
+)
+app.add_typer(device_app, name="device")
+dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=True)
+app.add_typer(dashcam_app, name="dashcam")
 console = Console(width=None if Console().is_terminal else 120)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]
@@ -184,6 +190,127 @@ def demo(
     )
     if summary["matched"] == 0:
         raise typer.Exit(1)
+
+
+def _identity(config: Path | None) -> Any:
+    from ingest.db import make_engine, make_sessionmaker
+    from ingest.identity import Identity
+
+    return Identity(make_sessionmaker(make_engine(_settings(config).database_url)))
+
+
+def _save_credential(credential: Any, key_out: Path | None) -> None:
+    from roadwitness.dashcam import DeviceCredential
+
+    console.print(f"device {credential.device_id}: key id {credential.key_id}")
+    if credential.private_key is None:
+        console.print("public key registered; the device keeps its private key")
+    elif key_out is not None:
+        DeviceCredential(credential.device_id, credential.key_id, credential.private_key).save(
+            key_out
+        )
+        console.print(f"credential written to {key_out} (mode 600): install it on the device")
+    else:
+        console.print(
+            f"private key (shown once, install it on the device): {credential.private_key}"
+        )
+
+
+KeyOut = Annotated[Path | None, typer.Option(help="Write the device credential file here.")]
+PublicKey = Annotated[
+    str | None,
+    typer.Option(
+        help="The device's own Ed25519 public key (base64); without it a pair is generated."
+    ),
+]
+
+
+@device_app.command("add")
+def device_add(
+    device_id: str,
+    owner: Annotated[str, typer.Option()],
+    model: Annotated[str, typer.Option()],
+    public_key: PublicKey = None,
+    key_out: KeyOut = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Register a device and its first key."""
+    try:
+        credential = _identity(config).register_device(device_id, owner, model, public_key)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _save_credential(credential, key_out)
+
+
+@device_app.command("rotate")
+def device_rotate(
+    device_id: str,
+    public_key: PublicKey = None,
+    key_out: KeyOut = None,
+    grace_hours: Annotated[float, typer.Option(help="Old keys stay valid.")] = 24,
+    config: ConfigOpt = None,
+) -> None:
+    """Give a device a new key; its old keys stop working after the grace period."""
+    from datetime import timedelta
+
+    try:
+        credential = _identity(config).rotate_key(
+            device_id, public_key, timedelta(hours=grace_hours)
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _save_credential(credential, key_out)
+
+
+@device_app.command("revoke")
+def device_revoke(device_id: str, config: ConfigOpt = None) -> None:
+    """Revoke a device: every request it signs is refused from now on."""
+    try:
+        _identity(config).revoke_device(device_id)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"device {device_id} revoked")
+
+
+@dashcam_app.command("upload")
+def dashcam_upload(
+    clip: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    credential: Annotated[Path, typer.Option(exists=True, help="Device credential file.")],
+    server: Annotated[str, typer.Option(help="Base URL of the API.")] = "http://127.0.0.1:8000",
+    track: Annotated[Path | None, typer.Option(exists=True, help=".nmea, .gpx or .json")] = None,
+    event_id: Annotated[str | None, typer.Option(help="Re-use to resume or re-send.")] = None,
+    violation: Annotated[str | None, typer.Option(help="Declared violation type.")] = None,
+    chunk_kib: Annotated[int, typer.Option(min=16)] = 1024,
+) -> None:
+    """Report a clip as a dashcam: signed, chunked, resumed after cuts, retried with backoff."""
+    from roadwitness.dashcam import DashcamClient, DeviceCredential, ProtocolError
+
+    size = clip.stat().st_size
+    with (
+        _progress() as progress,
+        DashcamClient(
+            server,
+            DeviceCredential.load(credential),
+            chunk_size=chunk_kib * 1024,
+            on_progress=lambda done, _total: progress.update(task, completed=done),
+        ) as client,
+    ):
+        task = progress.add_task(f"uploading {clip.name}", total=size)
+        try:
+            result = client.report(
+                clip, event_id=event_id, track=track, declared_violation=violation
+            )
+        except (ProtocolError, ConnectionError, ValueError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
+        progress.update(task, completed=size)
+    console.print(
+        f"reported: submission {result.submission_id} "
+        f"(resumed {result.resumes} time(s)); status at /v1/reports/{result.submission_id}"
+    )
 
 
 def main() -> None:  # pragma: no cover

@@ -80,6 +80,7 @@ def api_server(settings: dict[str, Any], logs: Path) -> Iterator[httpx.Client]:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(base), 60, lambda: proc.log())
         with httpx.Client(base_url=base, timeout=30) as client:
+            client.port = port  # type: ignore[attr-defined]
             yield client
 
 

@@ -1,0 +1,243 @@
+"""Reference dashcam client for the reporting protocol (docs/protocol.md), also importable.
+
+It signs every request, sends the clip in chunks, and after a cut connection asks the server
+for its offset and resumes, retrying with exponential backoff; re-sending the same event id
+never makes a second report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ingest.signing import sign_headers
+
+TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
+RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
+
+
+class ProtocolError(RuntimeError):
+    def __init__(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": "http_error", "detail": response.text[:200]}
+        self.status, self.code = response.status_code, body.get("error", "http_error")
+        super().__init__(f"{response.status_code} {self.code}: {body.get('detail', '')}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCredential:
+    device: str
+    key_id: str
+    private_key: str
+
+    @classmethod
+    def load(cls, path: Path) -> DeviceCredential:
+        data = json.loads(path.read_text())
+        return cls(data["device"], data["key_id"], data["private_key"])
+
+    def save(self, path: Path) -> None:
+        path.write_text(
+            json.dumps(
+                {"device": self.device, "key_id": self.key_id, "private_key": self.private_key},
+                indent=2,
+            )
+        )
+        path.chmod(0o600)
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    submission_id: str
+    upload_id: str
+    resumes: int
+    """How many times the upload resumed after a failure."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _resumable(response: httpx.Response) -> bool:
+    """Worth a HEAD and another try: a passing server state, an offset the server does not
+    share (our last chunk did land), or our clock (now corrected)."""
+    if response.status_code in RETRYABLE or response.status_code == 409:
+        return response.status_code != 409 or "offset_mismatch" in response.text
+    return response.status_code == 401 and "clock_skew" in response.text
+
+
+class DashcamClient:
+    def __init__(
+        self,
+        base_url: str,
+        credential: DeviceCredential,
+        *,
+        chunk_size: int = 1 << 20,
+        timeout: float = 30.0,
+        max_failures: int = 30,
+        max_backoff_s: float = 30.0,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.credential = credential
+        self.chunk_size = chunk_size
+        self.max_failures = max_failures
+        self.max_backoff_s = max_backoff_s
+        self.on_progress = on_progress
+        self.clock_offset = 0.0
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> DashcamClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _send(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        signed = sign_headers(
+            self.credential.private_key,
+            self.credential.device,
+            self.credential.key_id,
+            method,
+            path,
+            hashlib.sha256(body).hexdigest(),
+            int(time.time() + self.clock_offset),
+        )
+        response = self.http.request(
+            method, path, content=body, headers={**signed, **(headers or {})}
+        )
+        if (
+            response.status_code == 401
+            and response.headers.get("content-type", "").startswith("application/json")
+            and response.json().get("error") == "clock_skew"
+        ):
+            self._sync_clock(response)
+        return response
+
+    def _sync_clock(self, response: httpx.Response) -> None:
+        """Our clock is off: take the server's time from its Date header, then try again."""
+        if "date" in response.headers:
+            server = parsedate_to_datetime(response.headers["date"]).timestamp()
+            self.clock_offset = server - time.time()
+
+    def _retrying(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        failures = 0
+        while True:
+            try:
+                response = self._send(method, path, body, headers)
+                retry = response.status_code in RETRYABLE or (
+                    response.status_code == 401 and "clock_skew" in response.text
+                )
+                if not retry:
+                    return response
+            except httpx.TransportError:
+                pass
+            failures += 1
+            if failures > self.max_failures:
+                raise ConnectionError(f"{method} {path}: giving up after {failures} failures")
+            time.sleep(
+                min(self.max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1)
+            )
+
+    def report(
+        self,
+        clip: Path,
+        *,
+        event_id: str | None = None,
+        track: Path | None = None,
+        trigger: str = "button",
+        declared_violation: str | None = None,
+        clip_start: datetime | None = None,
+    ) -> Reported:
+        """Report one clip (with its GPS track): open the event, upload, resume as needed."""
+        size, sha256 = clip.stat().st_size, file_sha256(clip)
+        event: dict[str, Any] = {
+            "event_id": event_id or uuid.uuid4().hex,
+            "trigger": trigger,
+            "device_time": datetime.now(UTC).isoformat(),
+            "media": {"size": size, "sha256": sha256, "filename": clip.name},
+        }
+        if clip_start is not None:
+            event["clip_start"] = clip_start.isoformat()
+        if declared_violation:
+            event["declared_violation"] = declared_violation
+        if track is not None:
+            fmt = TRACK_FORMATS.get(track.suffix.lower())
+            if fmt is None:
+                raise ValueError(f"unknown track format {track.suffix}; use .nmea, .gpx or .json")
+            event["track"] = {"format": fmt, "data": track.read_text(encoding="utf-8")}
+        opened = self._retrying(
+            "POST", "/v1/events", json.dumps(event).encode(), {"Content-Type": "application/json"}
+        )
+        if opened.status_code not in (200, 201):
+            raise ProtocolError(opened)
+        upload = opened.json()
+        if upload["submission_id"]:
+            return Reported(upload["submission_id"], upload["upload_id"], 0)
+        return self._upload(clip, upload["upload_url"], upload["upload_id"], upload["offset"], size)
+
+    def _upload(self, clip: Path, url: str, upload_id: str, offset: int, size: int) -> Reported:
+        resumes, failures = 0, 0
+        with clip.open("rb") as fh:
+            while True:
+                fh.seek(offset)
+                chunk = fh.read(self.chunk_size)
+                try:
+                    response = self._send(
+                        "PATCH",
+                        url,
+                        chunk,
+                        {
+                            "Tus-Resumable": "1.0.0",
+                            "Upload-Offset": str(offset),
+                            "Content-Type": "application/offset+octet-stream",
+                        },
+                    )
+                except httpx.TransportError:
+                    response = None
+                if response is not None and response.status_code == 204:
+                    offset = int(response.headers["Upload-Offset"])
+                    failures = 0
+                    if self.on_progress is not None:
+                        self.on_progress(offset, size)
+                    if "RW-Submission-Id" in response.headers:
+                        return Reported(response.headers["RW-Submission-Id"], upload_id, resumes)
+                    continue
+                if response is not None and not _resumable(response):
+                    raise ProtocolError(response)
+                failures += 1
+                if failures > self.max_failures:
+                    raise ConnectionError(
+                        f"upload {upload_id}: giving up after {failures} failures"
+                    )
+                time.sleep(
+                    min(self.max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1)
+                )
+                head = self._retrying("HEAD", url)
+                if head.status_code != 200:
+                    raise ProtocolError(head)
+                if "RW-Submission-Id" in head.headers:
+                    return Reported(head.headers["RW-Submission-Id"], upload_id, resumes + 1)
+                offset, resumes = int(head.headers["Upload-Offset"]), resumes + 1
