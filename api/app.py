@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,21 @@ from roadwitness import __version__
 from roadwitness.settings import Settings, load_settings
 
 MULTIPART_OVERHEAD = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+HOUSEKEEPING_S = 300.0
+
+
+async def _housekeeping(services: Services) -> None:
+    """Expire idle uploads (deleting their staged bytes) and forget old nonces."""
+    while True:
+        try:
+            await asyncio.to_thread(services.uploads.expire)
+            await asyncio.to_thread(services.identity.prune_nonces)
+        except Exception:  # a database blink must not end housekeeping
+            log.exception("housekeeping failed")
+        await asyncio.sleep(HOUSEKEEPING_S)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -21,11 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = Services.build(settings)
+        services = app.state.services = Services.build(settings)
+        janitor = asyncio.create_task(_housekeeping(services))
         try:
             yield
         finally:
-            app.state.services.close()
+            janitor.cancel()
+            services.close()
 
     app = FastAPI(
         title="roadwitness",

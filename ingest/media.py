@@ -59,8 +59,16 @@ class MediaInfo:
 MAX_PIXELS = 8192 * 8192
 
 
-def probe(path: Path, max_video_seconds: float = 600.0) -> MediaInfo:
-    """Check that ``path`` holds an image or video we can decode, and describe it.
+NAMED_KINDS: dict[str, MediaKind] = {
+    **dict.fromkeys((".jpg", ".jpeg", ".png"), "image"),
+    **dict.fromkeys((".mp4", ".mov", ".m4v", ".mkv", ".avi", ".ts", ".mts"), "video"),
+}
+
+
+def probe(path: Path, max_video_seconds: float = 600.0, filename: str | None = None) -> MediaInfo:
+    """Check that ``path`` holds an image or video we can decode, and describe it. A
+    ``filename`` whose extension names the other kind (a photo named .mp4) is refused: what a
+    sender says its evidence is must be what it is.
 
     Raises :class:`MediaError` with a reason an uploader can act on.
     """
@@ -72,6 +80,9 @@ def probe(path: Path, max_video_seconds: float = 600.0) -> MediaInfo:
     if sniffed is None:
         raise MediaError("the file is neither a JPEG/PNG photo nor an MP4/MOV/MKV/AVI/TS video")
     kind, content_type = sniffed
+    named = NAMED_KINDS.get(Path(filename).suffix.lower()) if filename else None
+    if named is not None and named != kind:
+        raise MediaError(f"the file is named {filename} but its bytes are a {content_type} {kind}")
     if kind == "image":
         return _probe_image(path, content_type)
     return _probe_video(path, content_type, max_video_seconds)

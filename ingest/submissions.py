@@ -135,7 +135,7 @@ class Intake:
         self, path: Path, filename: str | None, declared: Declared, actor: str = "reporter"
     ) -> Accepted:
         """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it."""
-        info = probe(path, self.max_video_seconds)
+        info = probe(path, self.max_video_seconds, filename)
         sha256 = sha256_file(path)
         try:
             return self._record(path, sha256, info, filename, declared, actor)

@@ -6,6 +6,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from tests.conftest import DATA_DIR
 from workers.frames import H264, run_ffmpeg
 
 
@@ -48,4 +49,5 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, int]]:
     add("text.jpg", b"just some text, not a photo at all", 415)
     add("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, 422)
     add("bomb.png", png_bomb(), 413)
+    add("photo.mp4", (DATA_DIR / "images" / "dev_vehicle_008.jpg").read_bytes(), 415)
     return files

@@ -17,10 +17,14 @@ def test_real_media_is_recognised_by_content() -> None:
     assert avi.content_type == "video/x-msvideo"
 
 
-def test_jpeg_named_mp4_is_a_photo(tmp_path: Path) -> None:
+def test_photo_named_as_video_is_refused_but_png_named_jpg_is_a_photo(tmp_path: Path) -> None:
     renamed = tmp_path / "clip.mp4"
     renamed.write_bytes((DATA_DIR / "images" / "dev_vehicle_008.jpg").read_bytes())
-    assert probe(renamed).kind == "image"
+    assert probe(renamed).kind == "image"  # no name given: judged by its bytes alone
+    with pytest.raises(MediaError, match=r"named clip\.mp4"):
+        probe(renamed, filename="clip.mp4")
+    png_as_jpg = DATA_DIR / "images" / "dev_vehicle_001.jpg"
+    assert probe(png_as_jpg, filename=png_as_jpg.name).content_type == "image/png"
 
 
 def test_rotation_metadata_swaps_display_size(tmp_path: Path) -> None:
@@ -62,7 +66,7 @@ def test_over_long_video_is_refused(tmp_path: Path) -> None:
 def test_each_malformed_file_gets_its_reason(tmp_path: Path) -> None:
     for name, (path, status) in bad_files(tmp_path).items():
         with pytest.raises(MediaError) as err:
-            probe(path)
+            probe(path, filename=path.name)
         assert err.value.status == status, (name, err.value.reason)
         assert err.value.reason
 
