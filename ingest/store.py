@@ -52,8 +52,11 @@ def _check_key(key: str) -> str:
 
 
 class ObjectStore(Protocol):
-    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
-        """Store the file at ``key``; raises :class:`ObjectExists` if the key is taken."""
+    def put_file(
+        self, key: str, path: Path, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
+        """Store the file at ``key`` (``sha256``: its digest, when the caller already has it);
+        raises :class:`ObjectExists` if the key is taken."""
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
 
@@ -81,10 +84,12 @@ class LocalStore:
     def _meta(self, key: str) -> Path:
         return self._path(key).with_name(self._path(key).name + ".meta.json")
 
-    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+    def put_file(
+        self, key: str, path: Path, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        obj = StoredObject(key, sha256_file(path), path.stat().st_size, content_type)
+        obj = StoredObject(key, sha256 or sha256_file(path), path.stat().st_size, content_type)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out, path.open("rb") as src:
@@ -179,8 +184,10 @@ class S3Store:
         )
         return StoredObject(key, sha256, size, content_type)
 
-    def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
-        digest, size = sha256_file(path), path.stat().st_size
+    def put_file(
+        self, key: str, path: Path, content_type: str, sha256: str | None = None
+    ) -> StoredObject:
+        digest, size = sha256 or sha256_file(path), path.stat().st_size
         with path.open("rb") as fh:
             return self._put(key, fh, size, digest, content_type)
 

@@ -132,11 +132,17 @@ class Intake:
         self.max_video_seconds = max_video_seconds
 
     def accept(
-        self, path: Path, filename: str | None, declared: Declared, actor: str = "reporter"
+        self,
+        path: Path,
+        filename: str | None,
+        declared: Declared,
+        actor: str = "reporter",
+        sha256: str | None = None,
     ) -> Accepted:
-        """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it."""
+        """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it.
+        ``sha256``: the file's digest when the caller has just computed it."""
         info = probe(path, self.max_video_seconds, filename)
-        sha256 = sha256_file(path)
+        sha256 = sha256 or sha256_file(path)
         try:
             return self._record(path, sha256, info, filename, declared, actor)
         except IntegrityError:
@@ -145,7 +151,7 @@ class Intake:
 
     def _store_original(self, path: Path, sha256: str, info: MediaInfo) -> bool:
         try:
-            self.store.put_file(original_key(sha256), path, info.content_type)
+            self.store.put_file(original_key(sha256), path, info.content_type, sha256)
             return True
         except ObjectExists:
             if self.store.stat(original_key(sha256)).sha256 != sha256:

@@ -69,13 +69,28 @@ def db_upgrade(config: ConfigOpt = None) -> None:
 
 
 @app.command()
-def serve(config: ConfigOpt = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    config: ConfigOpt = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
     """Run the HTTP API (uploads, status, review queue). Docs at /docs."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(_settings(config)), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(_settings(config)), host=host, port=port, log_level="info")
+        return
+    _settings(config)  # fail here, once, on bad settings
+    if config is not None:
+        os.environ["ROADWITNESS_CONFIG"] = str(config)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command()

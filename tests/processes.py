@@ -72,11 +72,10 @@ def running(name: str, args: list[str], settings: dict[str, Any], logs: Path) ->
 
 
 @contextmanager
-def api_server(settings: dict[str, Any], logs: Path) -> Iterator[httpx.Client]:
+def api_server(settings: dict[str, Any], logs: Path, workers: int = 1) -> Iterator[httpx.Client]:
     port = free_port()
-    with running(
-        "api", ["serve", "--host", "127.0.0.1", "--port", str(port)], settings, logs
-    ) as proc:
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with running("api", args, settings, logs) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(base), 60, lambda: proc.log())
         with httpx.Client(base_url=base, timeout=30) as client:
