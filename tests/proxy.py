@@ -26,6 +26,8 @@ class CuttingProxy:
                 client, _ = self._server.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the listening socket was closed: the proxy is stopping
+                break
             threading.Thread(target=self._relay, args=(client,), daemon=True).start()
 
     def _relay(self, client: socket.socket) -> None:
