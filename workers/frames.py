@@ -1,8 +1,8 @@
 """Frames from a photo or a video, each with its presentation time in video seconds.
 
-Videos are decoded once by ffmpeg (through ``ffmpeg-python`` and the ffmpeg binary that the
-``imageio-ffmpeg`` wheel ships), sampled at a configurable rate; ffmpeg applies rotation
-metadata. Frames are shared by every stage that needs them.
+Videos are decoded once with PyAV (libavcodec in-process), sampled at a configurable rate by
+their own presentation times; clips and samples are cut and encoded with the ffmpeg binary
+that the ``imageio-ffmpeg`` wheel ships. Frames are shared by every stage that needs them.
 """
 
 from __future__ import annotations
@@ -74,30 +74,46 @@ def output_size(info: MediaInfo) -> tuple[int, int]:
 
 
 def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Iterator[Frame]:
-    """Yield sampled frames of ``path`` (a photo yields one frame at time 0)."""
+    """Yield sampled frames of ``path`` (a photo yields one frame at time 0).
+
+    Videos are decoded with PyAV: every frame keeps its real presentation time, so variable
+    frame rate clips are sampled by their own clock (the first frame at or after each step
+    of 1/fps of video time), and rotation metadata is applied.
+    """
     if info.kind == "image":
         yield Frame(0, 0.0, read_image(path))
         return
-    import ffmpeg
+    import av
 
     width, height = output_size(info)
-    process = (
-        ffmpeg.input(str(path))
-        .filter("fps", fps=fps)
-        .filter("scale", width, height)
-        .output("pipe:", format="rawvideo", pix_fmt="bgr24")
-        .global_args("-nostdin", "-loglevel", "error")
-        .run_async(cmd=ffmpeg_exe(), pipe_stdout=True, pipe_stderr=False)
-    )
-    frame_bytes = width * height * 3
-    try:
-        for index in range(max_frames):
-            raw = process.stdout.read(frame_bytes)
-            if len(raw) < frame_bytes:
-                break
-            image = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3).copy()
-            yield Frame(index, round(index / fps, 3), image)
-    finally:
-        process.stdout.close()
-        process.kill()
-        process.wait()
+    interval = 1.0 / fps
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        due: float | None = None
+        index = 0
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            t = float(frame.time) - start
+            if due is not None and t < due - 1e-6:
+                continue
+            rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+            w, h = (height, width) if rotation in (90, 270) else (width, height)
+            image = frame.to_ndarray(width=w, height=h, format="bgr24")
+            yield Frame(index, round(t, 3), _rotate(image, rotation))
+            index += 1
+            if index >= max_frames:
+                return
+            due = (due if due is not None else t) + interval
+            while due <= t:
+                due += interval
+
+
+def _rotate(image: Image, rotation: int) -> Image:
+    """Apply display rotation (degrees counter-clockwise, as the display matrix states)."""
+    turns = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+    if rotation not in turns:
+        return np.ascontiguousarray(image)
+    return np.ascontiguousarray(cv2.rotate(image, turns[rotation]))
