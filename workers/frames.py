@@ -90,7 +90,9 @@ def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Ite
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        start = 0.0
+        if stream.start_time is not None and stream.time_base is not None:
+            start = float(stream.start_time * stream.time_base)
         due: float | None = None
         index = 0
         for frame in container.decode(stream):
@@ -101,7 +103,7 @@ def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Ite
                 continue
             rotation = int(getattr(frame, "rotation", 0) or 0) % 360
             w, h = (height, width) if rotation in (90, 270) else (width, height)
-            image = frame.to_ndarray(width=w, height=h, format="bgr24")
+            image = np.asarray(frame.to_ndarray(width=w, height=h, format="bgr24"), np.uint8)
             yield Frame(index, round(t, 3), _rotate(image, rotation))
             index += 1
             if index >= max_frames:
