@@ -45,7 +45,7 @@ def main() -> None:
     models = ModelSet(args.models)
     models.warm_up()
     t0 = time.perf_counter()
-    analysis = analyse(models, iter_frames(clip, info, args.fps, 100_000))
+    analysis = analyse(models, iter_frames(clip, info, args.fps, 100_000), fps=args.fps)
     ours_s = time.perf_counter() - t0
 
     # Per-stage cost, measured on the sampled frames once more, stage by stage.

@@ -28,7 +28,12 @@ class UltralyticsVehicleDetector:
 
     def detect(self, image: Image) -> list[Vehicle]:
         result = self._model.predict(
-            image, imgsz=self.imgsz, conf=self.conf, classes=list(COCO_VEHICLES), verbose=False
+            image,
+            imgsz=self.imgsz,
+            conf=self.conf,
+            classes=list(COCO_VEHICLES),
+            agnostic_nms=True,  # one vehicle seen as car and bus is one box, not two
+            verbose=False,
         )[0]
         boxes = result.boxes
         found = [

@@ -51,7 +51,7 @@ def analyse_file(
     s = services.settings
     info = probe(path, s.max_video_seconds)
     frames = iter_frames(path, info, s.sample_fps, s.max_frames)
-    return analyse(models, frames, declared, on_frame), info
+    return analyse(models, frames, declared, on_frame, s.sample_fps), info
 
 
 class SubmissionProcessor:

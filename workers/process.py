@@ -42,7 +42,8 @@ def process_file(
     info = probe(path)
     if on_start is not None:
         on_start(info)
-    analysis = analyse(models, iter_frames(path, info, fps, max_frames), declared, on_frame)
+    frames = iter_frames(path, info, fps, max_frames)
+    analysis = analyse(models, frames, declared, on_frame, fps)
     out.mkdir(parents=True, exist_ok=True)
     cases = []
     for candidate in analysis.candidates:
@@ -59,6 +60,7 @@ def process_file(
                 "t_start": candidate.t_start,
                 "t_end": candidate.t_end,
                 "sightings": candidate.sightings,
+                "tracks": list(candidate.track_ids),
                 "evidence": {f.role: f.name for f in files},
             }
         )

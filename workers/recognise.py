@@ -6,17 +6,19 @@ holds), labelled with the reporter's declared violation type.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import cv2
-import numpy as np
 
 from models.plate_reader import rectify
 from models.registry import ModelSet
+from models.tracker import ByteTrackTracker
 from models.types import Image, PlateDetection, PlateText, Vehicle
 from workers.frames import Frame
+from workers.voting import group, vote
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +30,20 @@ class PlateObservation:
     colour: str
     vehicle: Vehicle | None
     sharpness: float
+    track_id: int | None = None
 
     @property
-    def score(self) -> float:
-        """How good this sighting is as evidence: confident and sharp."""
+    def weight(self) -> float:
+        """How much this sighting counts, in votes and as evidence: confident and sharp."""
         return self.text.confidence * (1.0 + min(self.sharpness, 500.0) / 500.0)
+
+    @property
+    def read(self) -> str:
+        return self.text.text
+
+    @property
+    def read_confidence(self) -> float:
+        return self.text.confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class Candidate:
     sightings: int
     best: PlateObservation
     violation: str
+    track_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -71,10 +83,15 @@ def _sharpness(crop: Image) -> float:
 
 
 def observe(
-    models: ModelSet, frame: Frame
+    models: ModelSet, frame: Frame, tracker: ByteTrackTracker | None = None
 ) -> tuple[list[Vehicle], list[PlateObservation], dict[int, Image]]:
-    """Vehicles and readable plates on one frame."""
+    """Vehicles (with track ids when a tracker follows the clip) and readable plates."""
     vehicles = models.vehicles.detect(frame.image)
+    tracks: dict[int, int] = {}
+    if tracker is not None:
+        tracks = {
+            id(t.vehicle): t.track_id for t in tracker.update(vehicles, frame.image.shape[:2])
+        }
     observations: list[PlateObservation] = []
     crops: dict[int, Image] = {}
     for plate in models.plates.detect(frame.image):
@@ -83,44 +100,33 @@ def observe(
         if not text.valid:
             continue
         colour, _ = models.colour.classify(crop)
+        owner = _owner(plate, vehicles)
         observation = PlateObservation(
-            frame.index, frame.pts, plate, text, colour, _owner(plate, vehicles), _sharpness(crop)
+            frame.index,
+            frame.pts,
+            plate,
+            text,
+            colour,
+            owner,
+            _sharpness(crop),
+            tracks.get(id(owner)) if owner is not None else None,
         )
         observations.append(observation)
         crops[id(plate)] = crop
     return vehicles, observations, crops
 
 
-def _same_plate(a: str, b: str) -> bool:
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-
-
-def group(observations: Iterable[PlateObservation]) -> dict[str, list[PlateObservation]]:
-    """Sightings grouped by plate; reads one character apart join the strongest read."""
-    by_text: dict[str, list[PlateObservation]] = defaultdict(list)
-    for obs in observations:
-        by_text[obs.text.text].append(obs)
-    ranked = sorted(by_text, key=lambda t: -sum(o.text.confidence for o in by_text[t]))
-    groups: dict[str, list[PlateObservation]] = {}
-    for text in ranked:
-        home = next((g for g in groups if _same_plate(g, text)), text)
-        groups.setdefault(home, []).extend(by_text[text])
-    return groups
-
-
 def candidates(observations: list[PlateObservation], declared: str | None) -> list[Candidate]:
     found = []
-    for plate, sightings in group(observations).items():
-        best = max(sightings, key=lambda o: o.score)
+    for plate, members in group(observations).items():
+        sightings = cast(list[PlateObservation], members)
+        best = max(sightings, key=lambda o: o.weight)
         kinds = Counter(o.vehicle.kind for o in sightings if o.vehicle is not None)
         colours = Counter(o.colour for o in sightings)
         found.append(
             Candidate(
                 plate=plate,
-                plate_confidence=round(
-                    float(np.mean([o.text.confidence for o in sightings if o.text.text == plate])),
-                    4,
-                ),
+                plate_confidence=vote(sightings)[1],
                 plate_colour=colours.most_common(1)[0][0],
                 vehicle_class=kinds.most_common(1)[0][0] if kinds else "unknown",
                 t_start=min(o.pts for o in sightings),
@@ -128,6 +134,7 @@ def candidates(observations: list[PlateObservation], declared: str | None) -> li
                 sightings=len(sightings),
                 best=best,
                 violation=declared or "unspecified",
+                track_ids=tuple(sorted({o.track_id for o in sightings if o.track_id is not None})),
             )
         )
     return sorted(found, key=lambda c: (c.t_start, c.plate))
@@ -138,24 +145,26 @@ def analyse(
     frames: Iterable[Frame],
     declared: str | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    fps: float = 2.0,
 ) -> Analysis:
-    """Run recognition over ``frames`` and build the candidates, keeping only evidence frames."""
+    """Run recognition over ``frames`` (sampled at ``fps``) and build the candidates, keeping
+    in memory only the frames that are some vehicle's best sighting so far."""
     analysis = Analysis()
-    best_by_plate: dict[str, PlateObservation] = {}
+    tracker = ByteTrackTracker(fps)
+    best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
     for frame in frames:
-        vehicles, observations, crops = observe(models, frame)
+        vehicles, observations, crops = observe(models, frame, tracker)
         analysis.frames += 1
         analysis.vehicles += len(vehicles)
         for obs in observations:
             analysis.observations.append(obs)
-            current = best_by_plate.get(obs.text.text)
-            if current is None or obs.score > current.score:
-                best_by_plate[obs.text.text] = obs
+            key: int | str = obs.track_id if obs.track_id is not None else obs.text.text
+            if key not in best or obs.weight > best[key].weight:
+                best[key] = obs
                 frame_images[obs.frame_index] = frame.image
                 analysis.plate_crops[id(obs.plate)] = crops[id(obs.plate)]
-        # Keep only frames that are still somebody's best sighting.
-        wanted = {o.frame_index for o in best_by_plate.values()}
+        wanted = {o.frame_index for o in best.values()}
         frame_images = {i: im for i, im in frame_images.items() if i in wanted}
         if on_frame is not None:
             on_frame(frame)

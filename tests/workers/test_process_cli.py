@@ -38,6 +38,7 @@ def test_process_video_made_from_a_real_photo(tmp_path: Path, pan_video: tuple[P
     case = summary["cases"][0]
     assert summary["frames_analysed"] == 8
     assert case["sightings"] >= 6 and 0.0 <= case["t_start"] < case["t_end"] <= 4.0
+    assert len(case["tracks"]) == 1  # one vehicle, followed through the clip
     assert "clip" in case["evidence"] and (tmp_path / case["evidence"]["clip"]).stat().st_size > 0
 
 
