@@ -7,6 +7,7 @@ invalid, so it is never reported as a plate.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from models.onnx import session
 from models.types import Image, ModelInfo, PlateDetection, PlateText
 
 SINGLE_SIZE = (168, 48)
+MAX_WIDTH = 640
 DOUBLE_SIZE = (220, 110)
 COLOURS = ("blue", "green", "yellow")
 
@@ -49,10 +51,14 @@ class OnnxPlateReader:
         self._province = np.array([i for i, c in enumerate(self._charset) if c and c in PROVINCES])
 
     def _tensor(self, crop: Image) -> npt.NDArray[np.float32]:
+        """PP-OCR's own input: height 48, aspect kept, zero-padded on the right to at least
+        320 wide (the shape the model was trained on; stretching a short plate misleads it)."""
         h, w = crop.shape[:2]
-        width = max(16, min(320, round(48 * w / h)))
+        width = max(16, min(MAX_WIDTH, math.ceil(48 * w / h)))
         resized = cv2.resize(crop, (width, 48)).astype(np.float32)
-        return np.ascontiguousarray(((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None])
+        tensor = np.zeros((1, 3, 48, max(320, width)), np.float32)
+        tensor[0, :, :, :width] = ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+        return tensor
 
     def _decode(self, probs: npt.NDArray[np.float32], first_is_province: bool) -> tuple[str, float]:
         masked = probs[:, self._allowed]

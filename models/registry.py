@@ -63,6 +63,12 @@ def _ppocr_onnx(models_dir: Path) -> PlateReader:
     return OnnxPlateReader(*resolve(models_dir, "ppocrv4_rec"))
 
 
+def _rapidocr(models_dir: Path) -> PlateReader:
+    from models.plate_reader_rapidocr import RapidOcrPlateReader
+
+    return RapidOcrPlateReader(*resolve(models_dir, "ppocrv4_rec"))
+
+
 def _colour(models_dir: Path) -> PlateColourClassifier:
     from models.plate_reader import OnnxPlateColour
 
@@ -76,7 +82,10 @@ PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {
     320: _plate_det(320),
     640: _plate_det(640),
 }
-PLATE_READERS: dict[str, Callable[[Path], PlateReader]] = {"ppocrv4_onnx": _ppocr_onnx}
+PLATE_READERS: dict[str, Callable[[Path], PlateReader]] = {
+    "ppocrv4_onnx": _ppocr_onnx,
+    "rapidocr": _rapidocr,
+}
 
 
 class ModelSet:
