@@ -3,9 +3,12 @@
 from typing import Any
 
 import cv2
+import pytest
 
+from models.grammar import is_valid_plate
 from models.plate_reader import rectify
-from tests.conftest import DATA_DIR, labels
+from models.registry import PLATE_READERS
+from tests.conftest import DATA_DIR, MODELS_DIR, labels
 
 
 def _read_photo(models: Any, file: str) -> tuple[str, str]:
@@ -24,12 +27,15 @@ def test_vehicle_photos_read_like_their_labels(models: Any) -> None:
     assert len(correct) / len(rows) >= 0.95, read
 
 
-def test_plate_crops_read_like_their_labels(models: Any) -> None:
+@pytest.mark.parametrize("backend", sorted(PLATE_READERS))
+def test_every_reader_backend_reads_real_plate_crops(backend: str) -> None:
+    reader = PLATE_READERS[backend](MODELS_DIR)
     rows = [r for r in labels() if r["kind"] == "plate_crop"]
     correct = 0
     for row in rows:
-        text = models.reader.read(cv2.imread(str(DATA_DIR / row["file"]))).text
-        correct += text == row["plate_text"]
+        read = reader.read(cv2.imread(str(DATA_DIR / row["file"])))
+        assert read.valid == is_valid_plate(read.text)
+        correct += read.text == row["plate_text"]
     assert correct / len(rows) >= 0.95
 
 
