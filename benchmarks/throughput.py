@@ -126,6 +126,11 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=5.0, help="our sampling rate")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the made clip")
     parser.add_argument("--models", type=Path, default=SHARED / "models")
+    parser.add_argument(
+        "--detector",
+        default="yolov8n_int8_tflite",
+        help="our vehicle detector: yolov8n_int8_tflite or yolox_nano_onnx",
+    )
     parser.add_argument("--skip-plain", action="store_true", help="the plain way is slow")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -135,7 +140,7 @@ def main() -> None:
         args.seconds,
     )
     info = probe(clip)
-    models = ModelSet(args.models)
+    models = ModelSet(args.models, detector=args.detector)
     models.warm_up()
     result: dict[str, Any] = {
         "clip": str(clip),

@@ -11,6 +11,9 @@ def session(path: Path, threads: int = 0) -> Any:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Several small models take turns on few cores: idle threads must sleep, not spin, or
+    # they steal the cores the next model needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
     available = ort.get_available_providers()

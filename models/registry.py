@@ -48,6 +48,12 @@ def _ultralytics_tflite(models_dir: Path) -> VehicleDetector:
     return UltralyticsVehicleDetector(*resolve(models_dir, "yolov8n_int8_tflite"))
 
 
+def _yolox_onnx(models_dir: Path) -> VehicleDetector:
+    from models.vehicles_yolox import YoloxVehicleDetector
+
+    return YoloxVehicleDetector(*resolve(models_dir, "yolox_nano"))
+
+
 def _plate_det(size: int) -> Callable[[Path], PlateDetector]:
     def build(models_dir: Path) -> PlateDetector:
         from models.plate_detector import OnnxPlateDetector
@@ -77,6 +83,7 @@ def _colour(models_dir: Path) -> PlateColourClassifier:
 
 VEHICLE_DETECTORS: dict[str, Callable[[Path], VehicleDetector]] = {
     "yolov8n_int8_tflite": _ultralytics_tflite,
+    "yolox_nano_onnx": _yolox_onnx,
 }
 PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {
     320: _plate_det(320),
@@ -137,6 +144,9 @@ class ModelSet:
         self.plates.detect(blank)
         self.reader.read(blank[:48, :168])
         self.colour.classify(blank[:48, :168])
+        from models.tracker import ByteTrackTracker
+
+        ByteTrackTracker(1.0).update([], (480, 640))  # imports the tracker's code now
 
     def infos(self) -> list[ModelInfo]:
         return [self.vehicles.info, self.plates.info, self.reader.info, self.colour.info]

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     models_dir: Path = Path("../shared/models")
     samples_dir: Path = Path("../shared/data")
     """Real sample media for the demo (never copied into the repository)."""
-    detector: Literal["yolov8n_int8_tflite"] = "yolov8n_int8_tflite"
+    detector: Literal["yolov8n_int8_tflite", "yolox_nano_onnx"] = "yolov8n_int8_tflite"
     plate_detector_size: Literal[320, 640] = 640
     sample_fps: float = Field(2.0, gt=0, le=30)
     max_frames: int = Field(600, ge=1)
