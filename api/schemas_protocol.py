@@ -7,15 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-Violation = Literal[
-    "unspecified",
-    "emergency_lane",
-    "bus_lane",
-    "covered_plate",
-    "cloned_plate",
-    "illegal_parking",
-    "other",
-]
+from ingest.submissions import Violation
 
 
 class MediaIn(BaseModel):

@@ -20,16 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import AuditEvent, Device, DeviceKey, Nonce, Reporter, now
+from ingest.errors import Refused
 from ingest.signing import HEADERS, MAX_SKEW_S, NONCE, canonical, new_keypair, valid_public_key
 from ingest.signing import verify as verify_signature
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 
 
-class AuthError(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+class AuthError(Refused):
+    """The caller is not who it claims, or may not do this."""
 
 
 @dataclass(frozen=True, slots=True)

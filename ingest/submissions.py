@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from ingest.tracks import Point, position_at
 
 log = logging.getLogger(__name__)
 
-VIOLATIONS = (
+Violation = Literal[
     "unspecified",
     "emergency_lane",
     "bus_lane",
@@ -29,7 +30,8 @@ VIOLATIONS = (
     "cloned_plate",
     "illegal_parking",
     "other",
-)
+]
+VIOLATIONS: tuple[str, ...] = get_args(Violation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import Upload, now
+from ingest.errors import Refused
 from ingest.identity import Caller
 from ingest.media import MediaError
 from ingest.store import sha256_file
@@ -34,10 +35,8 @@ from ingest.tracks import Point
 log = logging.getLogger(__name__)
 
 
-class UploadError(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+class UploadError(Refused):
+    """The upload cannot go on as asked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from ingest.signing import sign_headers
+from ingest.store import sha256_file
 
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
@@ -64,14 +65,6 @@ class Reported:
     upload_id: str
     resumes: int
     """How many times the upload resumed after a failure."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _resumable(response: httpx.Response) -> bool:
@@ -172,7 +165,7 @@ class DashcamClient:
         clip_start: datetime | None = None,
     ) -> Reported:
         """Report one clip (with its GPS track): open the event, upload, resume as needed."""
-        size, sha256 = clip.stat().st_size, file_sha256(clip)
+        size, sha256 = clip.stat().st_size, sha256_file(clip)
         event: dict[str, Any] = {
             "event_id": event_id or uuid.uuid4().hex,
             "trigger": trigger,
