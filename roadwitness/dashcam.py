@@ -104,6 +104,10 @@ class DashcamClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _backoff(self, failures: int) -> None:
+        """Exponential backoff with jitter: 0.2 s x 2^n, capped, times 0.5-1."""
+        time.sleep(min(self.max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1))
+
     def _send(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> httpx.Response:
@@ -150,9 +154,7 @@ class DashcamClient:
             failures += 1
             if failures > self.max_failures:
                 raise ConnectionError(f"{method} {path}: giving up after {failures} failures")
-            time.sleep(
-                min(self.max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1)
-            )
+            self._backoff(failures)
 
     def report(
         self,
@@ -225,9 +227,7 @@ class DashcamClient:
                     raise ConnectionError(
                         f"upload {upload_id}: giving up after {failures} failures"
                     )
-                time.sleep(
-                    min(self.max_backoff_s, 0.2 * 2 ** min(failures, 8)) * random.uniform(0.5, 1)
-                )
+                self._backoff(failures)
                 head = self._retrying("HEAD", url)
                 if head.status_code != 200:
                     raise ProtocolError(head)
