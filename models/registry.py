@@ -9,11 +9,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from models.types import Image, ModelInfo, PlateDetection, PlateText, Vehicle
+
+if TYPE_CHECKING:
+    from models.tracker import Tracked
 from models.weights import resolve
 
 
@@ -34,6 +37,18 @@ class PlateReader(Protocol):
     name: str
 
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText: ...
+
+
+class Tracker(Protocol):
+    """Follows vehicles through one clip's sampled frames, in order."""
+
+    def update(self, vehicles: list[Vehicle], shape: tuple[int, int]) -> list[Tracked]: ...
+
+
+def new_tracker(fps: float) -> Tracker:
+    from models.tracker import ByteTrackTracker
+
+    return ByteTrackTracker(fps)
 
 
 class PlateColourClassifier(Protocol):
@@ -144,9 +159,7 @@ class ModelSet:
         self.plates.detect(blank)
         self.reader.read(blank[:48, :168])
         self.colour.classify(blank[:48, :168])
-        from models.tracker import ByteTrackTracker
-
-        ByteTrackTracker(1.0).update([], (480, 640))  # imports the tracker's code now
+        new_tracker(1.0).update([], (480, 640))  # imports the tracker's code now
 
     def infos(self) -> list[ModelInfo]:
         return [self.vehicles.info, self.plates.info, self.reader.info, self.colour.info]

@@ -14,8 +14,7 @@ from typing import cast
 import cv2
 
 from models.plate_reader import rectify
-from models.registry import ModelSet
-from models.tracker import ByteTrackTracker
+from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Image, PlateDetection, PlateText, Vehicle
 from workers.frames import Frame
 from workers.voting import group, vote
@@ -83,7 +82,7 @@ def _sharpness(crop: Image) -> float:
 
 
 def observe(
-    models: ModelSet, frame: Frame, tracker: ByteTrackTracker | None = None
+    models: ModelSet, frame: Frame, tracker: Tracker | None = None
 ) -> tuple[list[Vehicle], list[PlateObservation], dict[int, Image]]:
     """Vehicles (with track ids when a tracker follows the clip) and readable plates."""
     vehicles = models.vehicles.detect(frame.image)
@@ -150,7 +149,7 @@ def analyse(
     """Run recognition over ``frames`` (sampled at ``fps``) and build the candidates, keeping
     in memory only the frames that are some vehicle's best sighting so far."""
     analysis = Analysis()
-    tracker = ByteTrackTracker(fps)
+    tracker = new_tracker(fps)
     best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
     for frame in frames:
