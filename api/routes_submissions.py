@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from datetime import datetime
@@ -52,17 +53,23 @@ async def create_submission(
     tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tmp_dir) as tmp:
         path = Path(tmp) / "upload"
-        size = 0
+        size, digest = 0, hashlib.sha256()
         with path.open("wb") as out:
             while block := await file.read(CHUNK):
                 size += len(block)
                 if size > limit:
                     raise HTTPException(413, f"the file is over the {limit} byte limit")
+                digest.update(block)
                 out.write(block)
         declared = Declared(violation, latitude, longitude, taken_at, reporter=caller.id)
         try:
             submission = await run_in_threadpool(
-                services.intake.accept, path, file.filename, declared
+                services.intake.accept,
+                path,
+                file.filename,
+                declared,
+                caller.owner,
+                digest.hexdigest(),
             )
         except MediaError as exc:
             raise HTTPException(exc.status, exc.reason) from exc

@@ -37,6 +37,16 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def figures(video_s: float, wall: float, frames: int, plates: list[str]) -> dict[str, Any]:
+    return {
+        "video_s_per_s": round(video_s / wall, 3),
+        "wall_s": round(wall, 2),
+        "frames": frames,
+        "peak_rss_mb": peak_rss_mb(),
+        "plates": plates,
+    }
+
+
 def ours(clip: Path, fps: float, models: ModelSet) -> dict[str, Any]:
     info = probe(clip)
     t0 = time.perf_counter()
@@ -57,16 +67,13 @@ def ours(clip: Path, fps: float, models: ModelSet) -> dict[str, Any]:
             models.reader.read(rectify(frame.image, plate), plate.double_layer)
         stages["read"] += time.perf_counter() - t
         t = time.perf_counter()
-    return {
-        "video_s_per_s": round(info.duration_s / wall, 3),
-        "wall_s": round(wall, 2),
-        "frames": analysis.frames,
-        "stage_ms_per_frame": {
-            k: round(1000 * v / max(analysis.frames, 1), 1) for k, v in stages.items()
-        },
-        "peak_rss_mb": peak_rss_mb(),
-        "plates": sorted(c.plate for c in analysis.candidates),
+    result = figures(
+        info.duration_s, wall, analysis.frames, sorted(c.plate for c in analysis.candidates)
+    )
+    result["stage_ms_per_frame"] = {
+        k: round(1000 * v / max(analysis.frames, 1), 1) for k, v in stages.items()
     }
+    return result
 
 
 def plain(clip: Path, models_dir: Path) -> dict[str, Any]:
@@ -96,28 +103,14 @@ def plain(clip: Path, models_dir: Path) -> dict[str, Any]:
                 read = normalise(text)
                 if is_valid_plate(read):
                     plates.add(read)
-    wall = time.perf_counter() - t0
-    return {
-        "video_s_per_s": round(info.duration_s / wall, 3),
-        "wall_s": round(wall, 2),
-        "frames": frames,
-        "peak_rss_mb": peak_rss_mb(),
-        "plates": sorted(plates),
-    }
+    return figures(info.duration_s, time.perf_counter() - t0, frames, sorted(plates))
 
 
 def decode(clip: Path, fps: float) -> dict[str, Any]:
     info = probe(clip)
     t0 = time.perf_counter()
     frames = sum(1 for _ in iter_frames(clip, info, fps, 100_000))
-    wall = time.perf_counter() - t0
-    return {
-        "video_s_per_s": round(info.duration_s / wall, 3),
-        "wall_s": round(wall, 3),
-        "frames": frames,
-        "peak_rss_mb": peak_rss_mb(),
-        "plates": [],
-    }
+    return figures(info.duration_s, time.perf_counter() - t0, frames, [])
 
 
 def main() -> None:

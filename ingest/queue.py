@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -226,13 +225,3 @@ def run_worker(
         if on_job is not None:
             on_job(claim, state)
     return handled
-
-
-def wait_idle(ledger: Ledger, timeout_s: float) -> bool:
-    """True once no job is queued or running (for the demo and tests)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not ledger.pending():
-            return True
-        time.sleep(0.2)
-    return False

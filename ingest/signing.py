@@ -12,7 +12,6 @@ deterministic, and available in every embedded TLS stack (mbedTLS, wolfSSL, Twee
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ HEADERS = (
 )
 MAX_SKEW_S = 300
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def canonical(method: str, path: str, timestamp: int, nonce: str, body_sha256: str) -> bytes:

@@ -67,7 +67,7 @@ class Analysis:
     best_frames: dict[int, Image] = field(default_factory=dict)
     """The frames kept as evidence (the best sighting of each plate), by frame index."""
     plate_crops: dict[int, Image] = field(default_factory=dict)
-    """Rectified plate images, by id() of the observation's PlateDetection."""
+    """Rectified plate images of the best sightings, by id() of their PlateDetection."""
     candidates: list[Candidate] = field(default_factory=list)
 
 
@@ -165,6 +165,8 @@ def analyse(
                 analysis.plate_crops[id(obs.plate)] = crops[id(obs.plate)]
         wanted = {o.frame_index for o in best.values()}
         frame_images = {i: im for i, im in frame_images.items() if i in wanted}
+        kept = {id(o.plate) for o in best.values()}
+        analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
     analysis.candidates = candidates(analysis.observations, declared)
