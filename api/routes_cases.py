@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select, update
 
 from api.deps import ServicesDep, SessionDep
-from api.schemas import CaseList, CaseOut, CaseSummary, Decision, EvidenceOut, Problem
+from api.schemas import (
+    CaseList,
+    CaseOut,
+    CaseSummary,
+    Decision,
+    EvidenceOut,
+    Problem,
+    VerificationOut,
+)
+from ingest.custody import custody, verify_case
 from ingest.db import AuditEvent, Case, EvidenceItem, now
 from models.grammar import is_valid_plate, normalise
 
@@ -46,8 +55,11 @@ def get_case(case_id: str, session: SessionDep) -> CaseOut:
         **_summary(case).model_dump(),
         submission_id=sub.id,
         original_sha256=sub.media.sha256,
-        latitude=sub.latitude,
-        longitude=sub.longitude,
+        explanation=case.explanation,
+        rules_version=case.rules_version,
+        observed_at=case.observed_at,
+        latitude=case.latitude if case.latitude is not None else sub.latitude,
+        longitude=case.longitude if case.longitude is not None else sub.longitude,
         taken_at=sub.taken_at,
         models=case.models,
         decided_at=case.decided_at,
@@ -68,11 +80,16 @@ def get_case(case_id: str, session: SessionDep) -> CaseOut:
 
 
 @router.get("/evidence/{item_id}", responses=NOT_FOUND, response_class=StreamingResponse)
-def get_evidence(item_id: str, session: SessionDep, services: ServicesDep) -> StreamingResponse:
-    """An evidence file's bytes, streamed from the object store (its SHA-256 in a header)."""
+def get_evidence(
+    item_id: str, request: Request, session: SessionDep, services: ServicesDep
+) -> StreamingResponse:
+    """An evidence file's bytes, streamed from the object store (its SHA-256 in a header).
+    Every view is written to the file's custody log."""
     item = session.get(EvidenceItem, item_id)
     if item is None:
         raise HTTPException(404, "no such evidence item")
+    session.add(custody(_viewer(request), "evidence_viewed", item, {"case": item.case_id}))
+    session.commit()
     return StreamingResponse(
         services.store.iter_bytes(item.key),
         media_type=item.content_type,
@@ -81,6 +98,26 @@ def get_evidence(item_id: str, session: SessionDep, services: ServicesDep) -> St
             "X-Content-SHA256": item.sha256,
             "Content-Disposition": f'inline; filename="{item.id}{item.name[-4:]}"',
         },
+    )
+
+
+def _viewer(request: Request) -> str:
+    return f"client:{request.client.host if request.client else 'unknown'}"
+
+
+@router.post("/cases/{case_id}/verify", response_model=VerificationOut, responses=NOT_FOUND)
+def verify(
+    case_id: str, request: Request, session: SessionDep, services: ServicesDep
+) -> VerificationOut:
+    """Recompute the SHA-256 of every evidence file and of the original and compare them with
+    the records and the package's manifest (``ok`` false on any mismatch)."""
+    try:
+        result = verify_case(session, services.store, case_id, _viewer(request))
+    except KeyError:
+        raise HTTPException(404, "no such case") from None
+    session.commit()
+    return VerificationOut(
+        case_id=case_id, ok=result.ok, checked=result.checked, problems=result.problems
     )
 
 

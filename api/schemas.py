@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -52,18 +52,26 @@ class CaseSummary(BaseModel):
     id: str
     status: str
     violation: str
-    plate: str
+    rule: str = Field(description="The versioned rule that fired, e.g. bus_lane@1.")
+    confidence: float
+    plate: str | None = Field(description="None when no plate could be read.")
     plate_confidence: float
     plate_colour: str | None
     vehicle_class: str
     t_start: float
     t_end: float
+    flags: list[dict[str, Any]] = Field(
+        description="Signals for the officer (e.g. cloned_plate@1 with the other case)."
+    )
     created_at: datetime
 
 
 class CaseOut(CaseSummary):
     submission_id: str
     original_sha256: str
+    explanation: str
+    rules_version: str
+    observed_at: datetime | None = Field(description="Wall time of the 'during' keyframe.")
     latitude: float | None
     longitude: float | None
     taken_at: datetime | None
@@ -72,6 +80,13 @@ class CaseOut(CaseSummary):
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None
+
+
+class VerificationOut(BaseModel):
+    case_id: str
+    ok: bool
+    checked: list[str]
+    problems: list[str]
 
 
 class CaseList(BaseModel):

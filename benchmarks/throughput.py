@@ -68,7 +68,7 @@ def ours(clip: Path, fps: float, models: ModelSet) -> dict[str, Any]:
         stages["read"] += time.perf_counter() - t
         t = time.perf_counter()
     result = figures(
-        info.duration_s, wall, analysis.frames, sorted(c.plate for c in analysis.candidates)
+        info.duration_s, wall, analysis.frames, sorted(g.plate for g in analysis.plate_groups)
     )
     result["stage_ms_per_frame"] = {
         k: round(1000 * v / max(analysis.frames, 1), 1) for k, v in stages.items()

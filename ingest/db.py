@@ -132,7 +132,23 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")
     """pending (in the review queue), confirmed, rejected."""
     violation: Mapped[str] = mapped_column(String(40))
-    plate: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(40), default="declared@1")
+    """The versioned rule that fired, e.g. ``bus_lane@1``."""
+    rules_version: Mapped[str] = mapped_column(String(64), default="builtin")
+    """The edition of the rule data (segments, hours, thresholds) it was judged with."""
+    case_key: Mapped[str] = mapped_column(String(120))
+    """Rule, vehicle and interval: one case per key and submission, so a redone job adds none."""
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    track_id: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[datetime | None] = mapped_column()
+    """Wall time (UTC) of the 'during' moment, when the submission's time is known."""
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Signals for the officer, e.g. a possible cloned plate; never decisions."""
+    plate: Mapped[str | None] = mapped_column(String(16))
+    """None when no plate could be read (a covered-plate candidate)."""
     plate_confidence: Mapped[float] = mapped_column(Float)
     plate_colour: Mapped[str | None] = mapped_column(String(10))
     vehicle_class: Mapped[str] = mapped_column(String(20))
@@ -149,8 +165,9 @@ class Case(Base):
         back_populates="case", order_by="EvidenceItem.role"
     )
     __table_args__ = (
-        UniqueConstraint("submission_id", "plate", name="uq_cases_submission_plate"),
+        UniqueConstraint("submission_id", "case_key", name="uq_cases_submission_key"),
         Index("ix_cases_status_created", "status", "created_at"),
+        Index("ix_cases_plate", "plate"),
     )
 
 

@@ -28,6 +28,8 @@ device_app = typer.Typer(
 app.add_typer(device_app, name="device")
 dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=True)
 app.add_typer(dashcam_app, name="dashcam")
+evidence_app = typer.Typer(help="Evidence packages.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
 console = Console(width=None if Console().is_terminal else 120)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]
@@ -121,21 +123,35 @@ def worker(
 
 def _cases_table(title: str, rows: list[dict[str, Any]], expected: dict[str, str | None]) -> Table:
     table = Table(title=title)
-    for column in ("source", "plate", "label", "conf", "vehicle", "colour", "t (s)"):
+    for column in ("source", "rule", "plate", "label", "conf", "vehicle", "colour", "t (s)"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         label = expected.get(row["source"])
+        plate = row["plate"] or "(unread)"
         mark = "" if label is None else (" ✓" if label == row["plate"] else " ✗")
         table.add_row(
             Path(row["source"]).name,
-            row["plate"] + mark,
+            row.get("rule", "-"),
+            plate + mark,
             label or "-",
             f"{row['plate_confidence']:.2f}",
             row["vehicle_class"],
-            row["plate_colour"],
+            row["plate_colour"] or "-",
             f"{row['t_start']:.1f}–{row['t_end']:.1f}",
         )
     return table
+
+
+def _read_track(path: Path) -> tuple[Any, ...]:
+    from ingest.tracks import parse
+
+    kinds = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
+    fmt = kinds.get(path.suffix.lower())
+    if fmt is None:
+        raise typer.BadParameter(
+            f"{path.name}: use a .nmea, .gpx or .json track", param_hint="--track"
+        )
+    return tuple(parse(path.read_text(encoding="utf-8", errors="replace"), fmt))  # type: ignore[arg-type]
 
 
 @app.command()
@@ -145,27 +161,45 @@ def process(
         Path, typer.Option("--out", help="Folder for summary.json and evidence.")
     ] = Path("out"),
     violation: Annotated[str | None, typer.Option(help="The declared violation type.")] = None,
+    track: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="GPS/time track (NMEA, GPX or JSON)."),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Rule data (YAML).")
+    ] = None,
     config: ConfigOpt = None,
     fps: Annotated[float | None, typer.Option(help="Frames sampled per second of video.")] = None,
 ) -> None:
-    """Run the pipeline in-process on a local file; writes OUT/summary.json and evidence."""
+    """Run the pipeline in-process on a local file; writes OUT/summary.json and one folder of
+    evidence per case. With --track the clip's first frame is the track's first fix."""
     from ingest.media import MediaError
+    from ingest.tracks import TrackError
     from models.registry import ModelSet
     from models.weights import WeightError
     from workers.process import expected_frames, process_file
+    from workers.rules import RuleConfigError, load_rules
 
-    settings = _settings(config, sample_fps=fps)
+    settings = _settings(config, sample_fps=fps, rules_file=rules)
+    try:
+        book = load_rules(settings.rules_file)
+        positions = _read_track(track) if track else ()
+    except (RuleConfigError, TrackError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     models = ModelSet(settings.models_dir, settings.detector, settings.plate_detector_size)
     with _progress() as progress:
         task = progress.add_task(f"{path.name}", total=None)
         try:
-            result = process_file(
+            outcome, summary = process_file(
                 path,
                 out,
                 models,
+                book,
                 fps=settings.sample_fps,
                 max_frames=settings.max_frames,
                 declared=violation,
+                positions=positions,
                 on_start=lambda info: progress.update(
                     task, total=expected_frames(info, settings.sample_fps, settings.max_frames)
                 ),
@@ -174,10 +208,12 @@ def process(
         except (MediaError, WeightError) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
-    rows = [{"source": str(path), **c} for c in result.summary["cases"]]
+    rows = [{"source": str(path), **c} for c in summary["cases"]]
     console.print(
-        _cases_table(f"{len(rows)} case(s) from {result.analysis.frames} frame(s)", rows, {})
+        _cases_table(f"{len(rows)} case(s) from {outcome.analysis.frames} frame(s)", rows, {})
     )
+    for row in rows:
+        console.print(f"  {row['rule']}: {row['explanation']}")
     console.print(f"summary: {out / 'summary.json'}")
 
 
@@ -334,3 +370,30 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    case_id: Annotated[str, typer.Argument(help="The case whose package to check.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Recompute the SHA-256 of every file of a case's evidence package and of the original,
+    and compare them with the database and the package's manifest. Exit 1 on any mismatch."""
+    from ingest.custody import verify_case
+    from ingest.services import Services
+
+    services = Services.build(_settings(config))
+    with services.sessions.begin() as session:
+        try:
+            result = verify_case(session, services.store, case_id, "cli:evidence-verify")
+        except KeyError:
+            console.print(f"[red]error:[/red] no case {case_id}")
+            raise typer.Exit(2) from None
+    for name in result.checked:
+        console.print(f"[green]ok[/green]       {name}")
+    for problem in result.problems:
+        console.print(f"[red]MISMATCH[/red] {problem}")
+    if not result.ok:
+        console.print(f"case {case_id}: evidence does NOT verify")
+        raise typer.Exit(1)
+    console.print(f"case {case_id}: all {len(result.checked)} file(s) verify")

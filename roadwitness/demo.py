@@ -34,7 +34,7 @@ def run_demo(settings: Settings, progress: Progress, console: Console) -> dict[s
             ids: dict[str, str] = {}
             for sample in samples:
                 sub = services.intake.accept(
-                    sample.path, sample.path.name, Declared(violation="unspecified"), actor="demo"
+                    sample.path, sample.path.name, Declared(violation="other"), actor="demo"
                 )
                 ids[sub.id] = str(sample.path)
                 progress.advance(upload)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     """Real sample media for the demo (never copied into the repository)."""
     detector: Literal["yolov8n_int8_tflite", "yolox_nano_onnx"] = "yolov8n_int8_tflite"
     plate_detector_size: Literal[320, 640] = 640
+    rules_file: Path | None = None
+    """Rule data (YAML, with GeoJSON road segments beside it); None runs the rules with their
+    defaults and no road segments, so only covered-plate and declared reports become cases."""
     sample_fps: float = Field(2.0, gt=0, le=30)
     max_frames: int = Field(600, ge=1)
 

@@ -26,10 +26,17 @@ def env_for(settings: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def run_cli(settings: dict[str, Any], *args: str) -> None:
-    subprocess.run(
-        [*CLI, *args], env=env_for(settings), check=True, capture_output=True, timeout=300
+def run_cli(settings: dict[str, Any], *args: str, check: bool = True) -> str:
+    """Run ``roadwitness ARGS`` with these settings; its output (stdout and stderr)."""
+    done = subprocess.run(
+        [*CLI, *args],
+        env=env_for(settings),
+        check=check,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=300,
     )
+    return done.stdout.decode(errors="replace")
 
 
 class Proc:

@@ -62,7 +62,7 @@ def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.Fixtur
         assert status["status"] == "candidate", status
         case = api.get(f"/v1/cases/{status['cases'][0]}").json()
         assert case["plate"] == label and case["violation"] == "emergency_lane"
-        frame = next(e for e in case["evidence"] if e["role"] == "frame")
+        frame = next(e for e in case["evidence"] if e["role"] == "raw_during")
         image = api.get(frame["url"])
         assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
 
@@ -73,6 +73,8 @@ def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.Fixtur
         report = api.get(created.json()["status_url"], headers={"Authorization": f"Bearer {token}"})
         assert report.status_code == 200, report.text
         assert report.json()["state"] == "confirmed"
+    verified = run_cli(settings, "evidence", "verify", case["id"])
+    assert "all 5 file(s) verify" in verified, verified
 
     engine = make_engine(
         settings.get("database_url") or f"sqlite:///{settings['data_dir'] / 'roadwitness.db'}"

@@ -119,3 +119,22 @@ def _rotate(image: Image, rotation: int) -> Image:
     if rotation not in turns:
         return np.ascontiguousarray(image)
     return np.ascontiguousarray(cv2.rotate(image, turns[rotation]))
+
+
+def frames_at(path: Path, info: MediaInfo, times: list[float]) -> dict[float, Frame]:
+    """The decoded frame nearest each of ``times`` (video seconds), in one pass that stops
+    after the last; the evidence keyframes come from here."""
+    if not times:
+        return {}
+    if info.kind == "image":
+        photo = read_image(path)
+        return {t: Frame(0, 0.0, photo) for t in times}
+    nearest: dict[float, Frame] = {}
+    last = max(times)
+    for frame in iter_frames(path, info, 1000.0, 1_000_000):
+        for t in times:
+            if t not in nearest or abs(frame.pts - t) < abs(nearest[t].pts - t):
+                nearest[t] = frame
+        if frame.pts > last:
+            break
+    return nearest

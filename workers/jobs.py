@@ -1,29 +1,39 @@
-"""The job functions: turn one submission into candidate cases with stored evidence."""
+"""The job functions: turn one submission into candidate cases, each with its evidence package
+stored and a custody record of who made each file."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
-from ingest.db import AuditEvent, Case, EvidenceItem, Job
-from ingest.media import probe
+from ingest.custody import custody
+from ingest.db import AuditEvent, Case, EvidenceItem, Job, Submission
+from ingest.media import MediaInfo, probe
 from ingest.queue import Claim
 from ingest.services import Services
 from ingest.store import ObjectExists, ObjectStore, StoredObject
+from ingest.tracks import Point
 from models.registry import ModelSet
-from workers.evidence import EvidenceFile, build
-from workers.frames import iter_frames
-from workers.recognise import Analysis, analyse
+from workers.clones import flag_clones
+from workers.evidence import Context, EvidenceFile, build
+from workers.frames import Frame, iter_frames
+from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
+from workers.rules import ClipFacts, RuleBook, load_rules
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4"}
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "video/mp4": ".mp4",
+    "application/json": ".json",
+}
 
 
 def models_for(services: Services) -> ModelSet:
@@ -33,7 +43,7 @@ def models_for(services: Services) -> ModelSet:
 
 def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
     """Evidence is content-addressed, so a redone job finds its files already stored."""
-    digest = hashlib.sha256(file.data).hexdigest()
+    digest = file.sha256
     key = f"evidence/{digest[:2]}/{digest}{EXTENSIONS.get(file.content_type, '')}"
     try:
         return store.put_bytes(key, file.data, file.content_type)
@@ -41,83 +51,160 @@ def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
         return store.stat(key)
 
 
-def analyse_file(
-    services: Services,
-    models: ModelSet,
+@dataclass(frozen=True)
+class Outcome:
+    info: MediaInfo
+    analysis: Analysis
+    facts: ClipFacts
+    candidates: list[Candidate]
+
+
+def recognise_file(
     path: Path,
-    declared: str | None,
-    on_frame: Callable[[Any], None] | None = None,
-) -> tuple[Analysis, Any]:
-    s = services.settings
-    info = probe(path, s.max_video_seconds)
-    frames = iter_frames(path, info, s.sample_fps, s.max_frames)
-    return analyse(models, frames, declared, on_frame, s.sample_fps), info
+    models: ModelSet,
+    book: RuleBook,
+    *,
+    fps: float,
+    max_frames: int,
+    max_seconds: float | None = None,
+    declared: str | None = None,
+    start: datetime | None = None,
+    positions: tuple[Point, ...] = (),
+    on_start: Callable[[MediaInfo], None] | None = None,
+    on_frame: Callable[[Frame], None] | None = None,
+) -> Outcome:
+    """Decode, recognise and judge one file: the stages a job and ``roadwitness process`` share."""
+    info = probe(path, max_seconds) if max_seconds else probe(path)
+    if on_start is not None:
+        on_start(info)
+    analysis = analyse(models, iter_frames(path, info, fps, max_frames), on_frame, fps)
+    facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
+    return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
+
+
+def _positions(submission: Submission) -> tuple[Point, ...]:
+    points = tuple(Point(p.at, p.latitude, p.longitude, p.speed_mps) for p in submission.track)
+    if points or submission.latitude is None or submission.longitude is None:
+        return points
+    at = submission.clip_start or submission.taken_at or submission.created_at
+    return (Point(at, submission.latitude, submission.longitude),)
 
 
 class SubmissionProcessor:
     """The handler the queue runs for each claimed ``process_submission`` job."""
 
-    def __init__(self, services: Services, models: ModelSet) -> None:
+    def __init__(self, services: Services, models: ModelSet, book: RuleBook | None = None) -> None:
         self.services = services
         self.models = models
+        self.book = book if book is not None else load_rules(services.settings.rules_file)
 
     def __call__(self, claim: Claim) -> None:
-        services = self.services
+        services, s = self.services, self.services.settings
+        models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
         with services.sessions() as session:
             job = session.get(Job, claim.job_id)
             assert job is not None
-            submission = job.submission
-            media_key, declared = submission.media.key, submission.declared_violation
+            sub = job.submission
+            context = Context(
+                sub.id,
+                sub.media.sha256,
+                sub.media.key,
+                models,
+                self.book.version,
+                sub.device_id,
+                sub.time_source,
+                sub.place_source,
+            )
+            media_key, declared = sub.media.key, sub.declared_violation
+            start = sub.clip_start or sub.taken_at
+            positions = _positions(sub)
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
             original = Path(tmp) / "original"
             services.store.download(media_key, original)
-            analysis, info = analyse_file(services, self.models, original, declared)
+            outcome = recognise_file(
+                original,
+                self.models,
+                self.book,
+                fps=s.sample_fps,
+                max_frames=s.max_frames,
+                max_seconds=s.max_video_seconds,
+                declared=declared,
+                start=start,
+                positions=positions,
+            )
             packages = [
-                (
-                    c,
-                    [
-                        (f, store_evidence(services.store, f))
-                        for f in build(analysis, c, original, info)
-                    ],
-                )
-                for c in analysis.candidates
+                (c, [(f, store_evidence(services.store, f)) for f in files])
+                for c in outcome.candidates
+                for files in [
+                    build(outcome.analysis, c, original, outcome.info, outcome.facts, context)
+                ]
             ]
+        self._record(claim, outcome.facts, packages)
+        log.info(
+            "submission %s: %d frame(s), %d case(s)",
+            context.submission_id,
+            outcome.analysis.frames,
+            len(packages),
+        )
+
+    def _record(
+        self,
+        claim: Claim,
+        facts: ClipFacts,
+        packages: list[tuple[Candidate, list[tuple[EvidenceFile, StoredObject]]]],
+    ) -> None:
+        services = self.services
         models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
         actor = f"worker:{claim.worker}"
         with services.sessions.begin() as session:
             services.ledger.complete(session, claim)
             submission = session.get(Job, claim.job_id).submission  # type: ignore[union-attr]
             existing = set(
-                session.scalars(select(Case.plate).where(Case.submission_id == submission.id))
+                session.scalars(select(Case.case_key).where(Case.submission_id == submission.id))
             )
+            new_cases = []
             for candidate, files in packages:
-                if candidate.plate in existing:
+                if candidate.key in existing:
                     continue
+                f = candidate.finding
+                place = facts.place_at(f.t_key)
                 case = Case(
                     submission_id=submission.id,
-                    violation=candidate.violation,
+                    violation=f.violation,
+                    rule=f.rule,
+                    rules_version=self.book.version,
+                    case_key=candidate.key,
+                    explanation=f.explanation,
+                    confidence=f.confidence,
+                    track_id=candidate.track_id,
+                    observed_at=facts.time_at(f.t_key),
+                    latitude=place.latitude if place else None,
+                    longitude=place.longitude if place else None,
+                    flags=[],
                     plate=candidate.plate,
                     plate_confidence=candidate.plate_confidence,
                     plate_colour=candidate.plate_colour,
                     vehicle_class=candidate.vehicle_class,
-                    t_start=candidate.t_start,
-                    t_end=candidate.t_end,
+                    t_start=f.t_start,
+                    t_end=f.t_end,
                     models=models,
                 )
                 session.add(case)
                 session.flush()
+                new_cases.append(case)
                 for file, stored in files:
-                    session.add(
-                        EvidenceItem(
-                            case_id=case.id,
-                            role=file.role,
-                            name=file.name,
-                            key=stored.key,
-                            sha256=stored.sha256,
-                            size=stored.size,
-                            content_type=file.content_type,
-                        )
+                    item = EvidenceItem(
+                        case_id=case.id,
+                        role=file.role,
+                        name=file.name,
+                        key=stored.key,
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        content_type=file.content_type,
                     )
+                    session.add(item)
+                    session.flush()
+                    session.add(custody(actor, "evidence_created", item, {"case": case.id}))
                 session.add(
                     AuditEvent(
                         actor=actor,
@@ -126,16 +213,12 @@ class SubmissionProcessor:
                         entity_id=case.id,
                         data={
                             "plate": case.plate,
+                            "rule": case.rule,
                             "submission": submission.id,
                             "attempt": claim.attempt,
                         },
                     )
                 )
+            flag_clones(session, new_cases, self.book.rules.cloned_plate, actor)
             submission.status = "candidate" if packages or existing else "no_case"
             submission.error = None
-            log.info(
-                "submission %s: %d frame(s), %d case(s)",
-                submission.id,
-                analysis.frames,
-                len(packages),
-            )

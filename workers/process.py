@@ -1,27 +1,22 @@
-"""``roadwitness process``: the same recognition and evidence stages, on a local file, with
-results written to a folder instead of the store and database."""
+"""``roadwitness process``: the same recognition, rules and evidence stages, on a local file,
+with results written to a folder instead of the store and database."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.media import MediaInfo, probe
+from ingest.media import MediaInfo
 from ingest.store import sha256_file
+from ingest.tracks import Point
 from models.registry import ModelSet
-from workers.evidence import build
-from workers.frames import Frame, iter_frames
-from workers.recognise import Analysis, analyse
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
-    info: MediaInfo
-    analysis: Analysis
-    summary: dict[str, Any]
+from workers.evidence import Context, build
+from workers.frames import Frame
+from workers.jobs import Outcome, recognise_file
+from workers.rules import RuleBook
 
 
 def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:
@@ -32,48 +27,80 @@ def process_file(
     path: Path,
     out: Path,
     models: ModelSet,
+    book: RuleBook,
     *,
     fps: float = 2.0,
     max_frames: int = 600,
     declared: str | None = None,
+    positions: tuple[Point, ...] = (),
+    start: datetime | None = None,
     on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
-) -> ProcessResult:
-    info = probe(path)
-    if on_start is not None:
-        on_start(info)
-    frames = iter_frames(path, info, fps, max_frames)
-    analysis = analyse(models, frames, declared, on_frame, fps)
+) -> tuple[Outcome, dict[str, Any]]:
+    if start is None and positions:
+        start = positions[0].at
+    outcome = recognise_file(
+        path,
+        models,
+        book,
+        fps=fps,
+        max_frames=max_frames,
+        declared=declared,
+        start=start,
+        positions=positions,
+        on_start=on_start,
+        on_frame=on_frame,
+    )
+    info = outcome.info
+    digest = sha256_file(path)
+    model_infos = {m.name: {"file": m.file, "sha256": m.sha256} for m in models.infos()}
+    context = Context(
+        "local",
+        digest,
+        str(path),
+        model_infos,
+        book.version,
+        time_source="device_track" if positions else None,
+        place_source="device_track" if positions else None,
+    )
     out.mkdir(parents=True, exist_ok=True)
     cases = []
-    for candidate in analysis.candidates:
-        files = build(analysis, candidate, path, info)
+    for n, candidate in enumerate(outcome.candidates, 1):
+        folder = out / f"case_{n:02d}"
+        folder.mkdir(exist_ok=True)
+        files = build(outcome.analysis, candidate, path, info, outcome.facts, context)
         for f in files:
-            (out / f.name).write_bytes(f.data)
+            (folder / f.name).write_bytes(f.data)
+        f0 = candidate.finding
         cases.append(
             {
+                "rule": f0.rule,
+                "violation": f0.violation,
+                "explanation": f0.explanation,
+                "confidence": f0.confidence,
                 "plate": candidate.plate,
                 "plate_confidence": candidate.plate_confidence,
                 "plate_colour": candidate.plate_colour,
                 "vehicle_class": candidate.vehicle_class,
-                "violation": candidate.violation,
-                "t_start": candidate.t_start,
-                "t_end": candidate.t_end,
-                "sightings": candidate.sightings,
-                "tracks": list(candidate.track_ids),
-                "evidence": {f.role: f.name for f in files},
+                "t_start": f0.t_start,
+                "t_end": f0.t_end,
+                "track": candidate.track_id,
+                "sightings": candidate.plates.sightings if candidate.plates else 0,
+                "evidence": {f.role: f"{folder.name}/{f.name}" for f in files},
             }
         )
     summary = {
         "source": str(path),
-        "sha256": sha256_file(path),
+        "sha256": digest,
         "kind": info.kind,
         "width": info.width,
         "height": info.height,
         "duration_s": round(info.duration_s, 3),
-        "frames_analysed": analysis.frames,
-        "models": {m.name: {"file": m.file, "sha256": m.sha256} for m in models.infos()},
+        "frames_analysed": outcome.analysis.frames,
+        "models": model_infos,
+        "rules": {"source": book.source, "version": book.version},
+        "tracks": len(outcome.facts.tracks),
         "cases": cases,
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
-    return ProcessResult(info, analysis, summary)
+    return outcome, summary

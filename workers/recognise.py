@@ -1,22 +1,24 @@
-"""Recognition stage: vehicles and plates on each frame, then candidates grouped by plate.
-
-Until violation rules exist, a candidate is a vehicle whose plate was read (the plate grammar
-holds), labelled with the reporter's declared violation type.
-"""
+"""Recognition stage: vehicles (tracked), plates and the road scene on each sampled frame;
+then each vehicle's facts go to the violation rules, and every finding becomes a candidate
+with the plate voted over the vehicle's sightings."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
 import cv2
 
+from ingest.tracks import Point
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
-from models.types import Image, PlateDetection, PlateText, Vehicle
+from models.types import Box, Image, PlateDetection, PlateText, Vehicle
 from workers.frames import Frame
+from workers.rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
+from workers.scene import Scene, detect_lanes
 from workers.voting import group, vote
 
 
@@ -46,7 +48,9 @@ class PlateObservation:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class PlateGroup:
+    """One plate voted over the sightings of one vehicle (or of one plate, untracked)."""
+
     plate: str
     plate_confidence: float
     plate_colour: str
@@ -55,15 +59,67 @@ class Candidate:
     t_end: float
     sightings: int
     best: PlateObservation
-    violation: str
     track_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A rule's finding with what is known of the vehicle: the case-to-be."""
+
+    finding: Finding
+    vehicle_class: str
+    plates: PlateGroup | None
+    track_id: int | None
+
+    @property
+    def plate(self) -> str | None:
+        return self.plates.plate if self.plates else None
+
+    @property
+    def plate_confidence(self) -> float:
+        return self.plates.plate_confidence if self.plates else 0.0
+
+    @property
+    def plate_colour(self) -> str | None:
+        return self.plates.plate_colour if self.plates else None
+
+    @property
+    def best(self) -> PlateObservation | None:
+        return self.plates.best if self.plates else None
+
+    @property
+    def violation(self) -> str:
+        return self.finding.violation
+
+    @property
+    def t_start(self) -> float:
+        return self.finding.t_start
+
+    @property
+    def t_end(self) -> float:
+        return self.finding.t_end
+
+    @property
+    def key(self) -> str:
+        """What makes this candidate one case of its submission (a redone job finds it)."""
+        who = self.plate or f"track{self.track_id}"
+        return f"{self.finding.rule}:{who}:{self.finding.t_start:.2f}"
 
 
 @dataclass
 class Analysis:
     frames: int = 0
     vehicles: int = 0
+    width: int = 0
+    height: int = 0
     observations: list[PlateObservation] = field(default_factory=list)
+    sightings: dict[int, list[tuple[float, Vehicle]]] = field(default_factory=dict)
+    """Every tracked vehicle's (video time, detection), by track id."""
+    unread: Counter[int] = field(default_factory=Counter)
+    """Plate regions found but not readable, by the track id of the vehicle holding them."""
+    scenes: dict[float, Scene] = field(default_factory=dict)
+    plate_groups: list[PlateGroup] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     best_frames: dict[int, Image] = field(default_factory=dict)
     """The frames kept as evidence (the best sighting of each plate), by frame index."""
     plate_crops: dict[int, Image] = field(default_factory=dict)
@@ -81,41 +137,48 @@ def _sharpness(crop: Image) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
-def observe(
-    models: ModelSet, frame: Frame, tracker: Tracker | None = None
-) -> tuple[list[Vehicle], list[PlateObservation], dict[int, Image]]:
-    """Vehicles (with track ids when a tracker follows the clip) and readable plates."""
+@dataclass
+class Observed:
+    vehicles: list[Vehicle]
+    tracks: dict[int, int]
+    """track id by id() of the vehicle."""
+    observations: list[PlateObservation]
+    crops: dict[int, Image]
+    unread: list[int]
+    """Track ids of vehicles whose plate region was found but not read."""
+    scene: Scene
+
+
+def observe(models: ModelSet, frame: Frame, tracker: Tracker | None = None) -> Observed:
+    """Vehicles (with track ids when a tracker follows the clip), plates and lane markings."""
     vehicles = models.vehicles.detect(frame.image)
     tracks: dict[int, int] = {}
     if tracker is not None:
         tracks = {
             id(t.vehicle): t.track_id for t in tracker.update(vehicles, frame.image.shape[:2])
         }
-    observations: list[PlateObservation] = []
-    crops: dict[int, Image] = {}
+    scene = detect_lanes(frame.image, frame.pts, [v.box for v in vehicles])
+    found = Observed(vehicles, tracks, [], {}, [], scene)
     for plate in models.plates.detect(frame.image):
+        owner = _owner(plate, vehicles)
+        track_id = tracks.get(id(owner)) if owner is not None else None
         crop = rectify(frame.image, plate)
         text = models.reader.read(crop, plate.double_layer)
         if not text.valid:
+            if track_id is not None:
+                found.unread.append(track_id)
             continue
         colour, _ = models.colour.classify(crop)
-        owner = _owner(plate, vehicles)
-        observation = PlateObservation(
-            frame.index,
-            frame.pts,
-            plate,
-            text,
-            colour,
-            owner,
-            _sharpness(crop),
-            tracks.get(id(owner)) if owner is not None else None,
+        found.observations.append(
+            PlateObservation(
+                frame.index, frame.pts, plate, text, colour, owner, _sharpness(crop), track_id
+            )
         )
-        observations.append(observation)
-        crops[id(plate)] = crop
-    return vehicles, observations, crops
+        found.crops[id(plate)] = crop
+    return found
 
 
-def candidates(observations: list[PlateObservation], declared: str | None) -> list[Candidate]:
+def plate_groups(observations: list[PlateObservation]) -> list[PlateGroup]:
     found = []
     for plate, members in group(observations).items():
         sightings = cast(list[PlateObservation], members)
@@ -123,7 +186,7 @@ def candidates(observations: list[PlateObservation], declared: str | None) -> li
         kinds = Counter(o.vehicle.kind for o in sightings if o.vehicle is not None)
         colours = Counter(o.colour for o in sightings)
         found.append(
-            Candidate(
+            PlateGroup(
                 plate=plate,
                 plate_confidence=vote(sightings)[1],
                 plate_colour=colours.most_common(1)[0][0],
@@ -132,45 +195,119 @@ def candidates(observations: list[PlateObservation], declared: str | None) -> li
                 t_end=max(o.pts for o in sightings),
                 sightings=len(sightings),
                 best=best,
-                violation=declared or "unspecified",
                 track_ids=tuple(sorted({o.track_id for o in sightings if o.track_id is not None})),
             )
         )
     return sorted(found, key=lambda c: (c.t_start, c.plate))
 
 
+def clip_facts(
+    analysis: Analysis,
+    kind: str,
+    declared: str | None = None,
+    start: datetime | None = None,
+    positions: tuple[Point, ...] = (),
+) -> tuple[ClipFacts, dict[int, PlateGroup]]:
+    """The rules' view of the clip: one ``TrackFacts`` per vehicle (plates read off vehicles
+    no detector boxed become vehicles of their own, with negative ids)."""
+    by_track: dict[int, PlateGroup] = {}
+    for g in analysis.plate_groups:
+        for t in g.track_ids:
+            by_track[t] = g
+    tracks = []
+    for track_id, seen in sorted(analysis.sightings.items()):
+        kinds = Counter(v.kind for _, v in seen)
+        group_of = by_track.get(track_id)
+        tracks.append(
+            TrackFacts(
+                track_id,
+                kinds.most_common(1)[0][0],
+                tuple((pts, v.box) for pts, v in seen),
+                group_of.plate if group_of else None,
+                group_of.sightings if group_of else 0,
+                analysis.unread[track_id],
+            )
+        )
+    for n, g in enumerate(g for g in analysis.plate_groups if not g.track_ids):
+        by_track[-1 - n] = g
+        samples = tuple((o.pts, o.plate.box) for o in analysis.observations if o.read == g.plate)
+        tracks.append(TrackFacts(-1 - n, g.vehicle_class, samples, g.plate, g.sightings))
+    facts = ClipFacts(
+        kind,
+        analysis.width,
+        analysis.height,
+        tuple(tracks),
+        analysis.scenes,
+        start,
+        positions,
+        declared,
+    )
+    return facts, by_track
+
+
+def candidates(
+    analysis: Analysis, facts: ClipFacts, by_track: dict[int, PlateGroup], book: RuleBook
+) -> list[Candidate]:
+    analysis.findings = evaluate(facts, book)
+    kinds = {t.id: t.kind for t in facts.tracks}
+    return [
+        Candidate(
+            f,
+            kinds.get(f.track_id, "unknown") if f.track_id is not None else "unknown",
+            by_track.get(f.track_id) if f.track_id is not None else None,
+            f.track_id,
+        )
+        for f in analysis.findings
+    ]
+
+
 def analyse(
     models: ModelSet,
     frames: Iterable[Frame],
-    declared: str | None = None,
     on_frame: Callable[[Frame], None] | None = None,
     fps: float = 2.0,
 ) -> Analysis:
-    """Run recognition over ``frames`` (sampled at ``fps``) and build the candidates, keeping
-    in memory only the frames that are some vehicle's best sighting so far."""
+    """Run recognition over ``frames`` (sampled at ``fps``), keeping in memory only the frames
+    that are some vehicle's best plate sighting so far."""
     analysis = Analysis()
     tracker = new_tracker(fps)
     best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
+    sightings: dict[int, list[tuple[float, Vehicle]]] = defaultdict(list)
     for frame in frames:
-        vehicles, observations, crops = observe(models, frame, tracker)
+        seen = observe(models, frame, tracker)
         analysis.frames += 1
-        analysis.vehicles += len(vehicles)
-        for obs in observations:
+        analysis.height, analysis.width = frame.image.shape[:2]
+        analysis.vehicles += len(seen.vehicles)
+        analysis.scenes[frame.pts] = seen.scene
+        analysis.unread.update(seen.unread)
+        for vehicle in seen.vehicles:
+            if id(vehicle) in seen.tracks:
+                sightings[seen.tracks[id(vehicle)]].append((frame.pts, vehicle))
+        for obs in seen.observations:
             analysis.observations.append(obs)
             key: int | str = obs.track_id if obs.track_id is not None else obs.text.text
             if key not in best or obs.weight > best[key].weight:
                 best[key] = obs
                 frame_images[obs.frame_index] = frame.image
-                analysis.plate_crops[id(obs.plate)] = crops[id(obs.plate)]
+                analysis.plate_crops[id(obs.plate)] = seen.crops[id(obs.plate)]
         wanted = {o.frame_index for o in best.values()}
         frame_images = {i: im for i, im in frame_images.items() if i in wanted}
         kept = {id(o.plate) for o in best.values()}
         analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
-    analysis.candidates = candidates(analysis.observations, declared)
+    analysis.sightings = dict(sightings)
+    analysis.plate_groups = plate_groups(analysis.observations)
     analysis.best_frames = {
-        c.best.frame_index: frame_images[c.best.frame_index] for c in analysis.candidates
+        g.best.frame_index: frame_images[g.best.frame_index] for g in analysis.plate_groups
     }
     return analysis
+
+
+def box_at(analysis: Analysis, track_id: int | None, pts: float) -> Box | None:
+    """The vehicle's box in the sampled frame nearest ``pts``."""
+    seen = analysis.sightings.get(track_id) if track_id is not None else None
+    if not seen:
+        return None
+    return min(seen, key=lambda s: abs(s[0] - pts))[1].box

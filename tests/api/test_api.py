@@ -117,11 +117,20 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
     assert case["plate"] == label and case["violation"] == "bus_lane"
     assert case["latitude"] == 22.54 and case["original_sha256"] == created["sha256"]
     roles = {e["role"] for e in case["evidence"]}
-    assert roles == {"frame", "frame_annotated", "plate_crop"}
+    assert roles == {"frame_during", "raw_during", "plate_crop", "metadata", "manifest"}
+    assert case["rule"] == "declared@1" and "bus lane" in case["explanation"]
     crop = next(e for e in case["evidence"] if e["role"] == "plate_crop")
     body = client.get(crop["url"])
     assert body.status_code == 200 and body.headers["x-content-sha256"] == crop["sha256"]
     assert len(body.content) == crop["size"]
+    checked = client.post(f"/v1/cases/{case['id']}/verify").json()
+    assert checked["ok"] and len(checked["checked"]) == 5 and not checked["problems"]
+    with services.sessions() as s:
+        custody = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity == "evidence").order_by(AuditEvent.id)
+        ).all()
+    assert custody.count("evidence_created") == 5 and custody.count("evidence_viewed") == 1
+    assert custody.count("evidence_verified") == 5
 
     bad = client.post(
         f"/v1/cases/{case['id']}/decision", json={"decision": "reject", "officer": "o1"}

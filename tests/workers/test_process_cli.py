@@ -16,21 +16,29 @@ ENV = {"ROADWITNESS_MODELS_DIR": str(MODELS_DIR)}
 def test_process_real_photo(tmp_path: Path) -> None:
     row = next(r for r in labels() if r["file"] == "images/dev_vehicle_011.jpg")
     result = CliRunner().invoke(
-        app, ["process", str(DATA_DIR / row["file"]), "--out", str(tmp_path)], env=ENV
+        app,
+        ["process", str(DATA_DIR / row["file"]), "--out", str(tmp_path), "--violation", "other"],
+        env=ENV,
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert [c["plate"] for c in summary["cases"]] == [row["plate_text"]]
     case = summary["cases"][0]
+    assert case["rule"] == "declared@1" and case["violation"] == "other"
     assert case["t_start"] == case["t_end"] == 0.0
     assert all((tmp_path / name).is_file() for name in case["evidence"].values())
+    assert {"frame_during", "raw_during", "plate_crop", "metadata", "manifest"} <= set(
+        case["evidence"]
+    )
     assert summary["models"]["ppocrv4_rec"]["sha256"].startswith("48fc40f2")
 
 
 def test_process_video_made_from_a_real_photo(tmp_path: Path, pan_video: tuple[Path, str]) -> None:
     video, plate = pan_video
     result = CliRunner().invoke(
-        app, ["process", str(video), "--out", str(tmp_path), "--fps", "2"], env=ENV
+        app,
+        ["process", str(video), "--out", str(tmp_path), "--fps", "2", "--violation", "other"],
+        env=ENV,
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -38,7 +46,8 @@ def test_process_video_made_from_a_real_photo(tmp_path: Path, pan_video: tuple[P
     case = summary["cases"][0]
     assert summary["frames_analysed"] == 8
     assert case["sightings"] >= 6 and 0.0 <= case["t_start"] < case["t_end"] <= 4.0
-    assert len(case["tracks"]) == 1  # one vehicle, followed through the clip
+    assert case["track"] is not None  # one vehicle, followed through the clip
+    assert {"frame_before", "frame_during", "frame_after"} <= set(case["evidence"])
     assert "clip" in case["evidence"] and (tmp_path / case["evidence"]["clip"]).stat().st_size > 0
 
 

@@ -1,0 +1,29 @@
+"""Violation rules: small pure functions from a clip's facts to findings, each with a
+versioned id. ``evaluate`` runs them all in order."""
+
+from __future__ import annotations
+
+from workers.rules.base import ClipFacts, Finding, TrackFacts
+from workers.rules.config import RuleBook, RuleConfigError, load_rules
+from workers.rules.lanes import BUS_LANE, EMERGENCY_LANE, bus_lane, emergency_lane
+from workers.rules.plates import COVERED_PLATE, DECLARED, covered_plate, declared
+
+RULE_IDS = (EMERGENCY_LANE, BUS_LANE, COVERED_PLATE, DECLARED)
+
+__all__ = [
+    "RULE_IDS",
+    "ClipFacts",
+    "Finding",
+    "RuleBook",
+    "RuleConfigError",
+    "TrackFacts",
+    "evaluate",
+    "load_rules",
+]
+
+
+def evaluate(facts: ClipFacts, book: RuleBook) -> list[Finding]:
+    found = emergency_lane(facts, book) + bus_lane(facts, book)
+    found += covered_plate(facts, book)
+    found += declared(facts, book, found)
+    return sorted(found, key=lambda f: (f.t_start, f.rule, f.track_id or 0))

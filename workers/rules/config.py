@@ -1,0 +1,211 @@
+"""Rule data: which rules run with which settings, and the road segments they need
+(expressways, bus lanes with their signed hours), loaded from YAML and GeoJSON files.
+
+Everything is checked at load: an unknown field, a bad GeoJSON geometry or hours that do not
+parse stop the load with a message naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from workers.rules.geo import Hours, Segment
+
+
+class RuleConfigError(ValueError):
+    """The rule data cannot be used; the message names the file and the field."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmergencyLaneConfig(Strict):
+    min_seconds: float = Field(2.0, gt=0)
+    """How long (video time) the vehicle must stay beyond the edge line."""
+    margin: float = Field(0.15, ge=0, le=1)
+    """How far beyond the line its ground point must be, as a share of its width."""
+    max_gap_s: float = Field(1.0, ge=0)
+    """A gap in the sightings shorter than this does not break the occupation."""
+
+
+class BusLaneConfig(EmergencyLaneConfig):
+    exempt: tuple[str, ...] = ("bus",)
+    """Vehicle classes allowed in the bus lane."""
+
+
+class CoveredPlateConfig(Strict):
+    min_seconds: float = Field(2.0, gt=0)
+    min_height: float = Field(0.15, gt=0, le=1)
+    """Seen close: the vehicle's box is at least this share of the frame height."""
+    max_gap_s: float = Field(1.0, ge=0)
+
+
+class DeclaredConfig(Strict):
+    enabled: bool = True
+
+
+class ClonedPlateConfig(Strict):
+    max_speed_kmh: float = Field(200.0, gt=0)
+    """Two reads of one plate needing a faster journey than this between them are a flag."""
+
+
+class RulesSection(Strict):
+    emergency_lane: EmergencyLaneConfig = EmergencyLaneConfig()
+    bus_lane: BusLaneConfig = BusLaneConfig()
+    covered_plate: CoveredPlateConfig = CoveredPlateConfig()
+    declared: DeclaredConfig = DeclaredConfig()
+    cloned_plate: ClonedPlateConfig = ClonedPlateConfig()
+
+
+class RuleFile(Strict):
+    version: str = "builtin"
+    """A label for this edition of the rule data, recorded on every case it produced."""
+    timezone: str = "Asia/Shanghai"
+    segment_buffer_m: float = Field(30.0, gt=0)
+    """A GPS position this close to a segment's line is on that segment."""
+    expressways: str | dict[str, Any] | None = None
+    """A GeoJSON file (relative to this file) or an inline FeatureCollection."""
+    bus_lanes: str | dict[str, Any] | None = None
+    rules: RulesSection = RulesSection()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Geometry(Strict):
+    type: Literal["LineString"]
+    coordinates: list[tuple[float, float]] = Field(min_length=2)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _in_range(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for lon, lat in value:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"[{lon}, {lat}] is not a [longitude, latitude] pair")
+        return value
+
+
+class Properties(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    hours: list[str] = []
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: list[str]) -> list[str]:
+        for text in value:
+            Hours.parse(text)
+        return value
+
+
+class Feature(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: Literal["Feature"]
+    geometry: Geometry
+    properties: Properties
+
+
+class FeatureCollection(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+
+
+def _where(error: Any) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "(top level)"
+
+
+def _raise(source: str, exc: ValidationError) -> None:
+    problems = "; ".join(f"{_where(e)}: {e['msg']}" for e in exc.errors())
+    raise RuleConfigError(f"{source}: {problems}") from None
+
+
+class RuleBook:
+    """The loaded rule data the rules run against."""
+
+    def __init__(
+        self,
+        file: RuleFile | None = None,
+        expressways: tuple[Segment, ...] = (),
+        bus_lanes: tuple[Segment, ...] = (),
+        source: str = "builtin",
+    ) -> None:
+        self.file = file or RuleFile()
+        self.expressways = expressways
+        self.bus_lanes = bus_lanes
+        self.source = source
+        self.zone = ZoneInfo(self.file.timezone)
+
+    @property
+    def rules(self) -> RulesSection:
+        return self.file.rules
+
+    @property
+    def version(self) -> str:
+        return self.file.version
+
+
+def _segments(
+    value: str | dict[str, Any] | None, base: Path, source: str, field: str
+) -> tuple[Segment, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        path = base / value
+        source = str(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise RuleConfigError(f"{source} (from {field}): cannot read: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise RuleConfigError(f"{source}: not JSON: {exc}") from None
+        where = source
+    else:
+        data, where = value, f"{source}: {field}"
+    try:
+        collection = FeatureCollection.model_validate(data)
+    except ValidationError as exc:
+        _raise(where, exc)
+    return tuple(
+        Segment(
+            f.properties.name,
+            tuple(f.geometry.coordinates),
+            tuple(Hours.parse(h) for h in f.properties.hours),
+        )
+        for f in collection.features
+    )
+
+
+def load_rules(path: Path | None) -> RuleBook:
+    """The rule data in ``path`` (YAML), or the built-in defaults (no road segments)."""
+    if path is None:
+        return RuleBook()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise RuleConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise RuleConfigError(f"{path}: not YAML: {exc}") from None
+    try:
+        file = RuleFile.model_validate(raw)
+    except ValidationError as exc:
+        _raise(str(path), exc)
+    return RuleBook(
+        file,
+        _segments(file.expressways, path.parent, str(path), "expressways"),
+        _segments(file.bus_lanes, path.parent, str(path), "bus_lanes"),
+        str(path),
+    )

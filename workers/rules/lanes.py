@@ -1,0 +1,94 @@
+"""Lane occupation rules: emergency lane (Shenzhen item 37) and bus lane (item 44).
+
+Both ask the same question of each sampled frame — is the vehicle's ground point beyond a lane
+line, on a configured road segment (matched with the GPS track) that is in force at that
+moment — and need the answer to hold for ``min_seconds`` of video time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models.types import Box
+from workers.rules.base import ClipFacts, Finding, TrackFacts, runs, sure
+from workers.rules.config import EmergencyLaneConfig, RuleBook
+from workers.rules.geo import Segment, nearest
+from workers.scene import LaneLine, Scene, beyond
+
+EMERGENCY_LANE = "emergency_lane@1"
+BUS_LANE = "bus_lane@1"
+
+
+def _occupations(
+    facts: ClipFacts,
+    book: RuleBook,
+    track: TrackFacts,
+    config: EmergencyLaneConfig,
+    line_of: Callable[[Scene], LaneLine | None],
+    segments: tuple[Segment, ...],
+    timed: bool,
+) -> list[tuple[float, float, set[str]]]:
+    """Intervals in which ``track`` is beyond the line on a segment, with the segments' names."""
+    names: dict[float, str] = {}
+
+    def holds(pts: float, box: Box) -> bool:
+        scene = facts.scenes.get(pts)
+        line = line_of(scene) if scene is not None else None
+        if line is None or not beyond(line, box, config.margin):
+            return False
+        place, at = facts.place_at(pts), facts.time_at(pts)
+        if place is None or at is None:
+            return False
+        segment = nearest(segments, place.latitude, place.longitude, book.file.segment_buffer_m)
+        if segment is None or (timed and not segment.active(at, book.zone)):
+            return False
+        names[pts] = segment.name
+        return True
+
+    return [
+        (t0, t1, {n for pts, n in names.items() if t0 <= pts <= t1})
+        for t0, t1 in runs(track.samples, holds, config.min_seconds, config.max_gap_s)
+    ]
+
+
+def emergency_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
+    config = book.rules.emergency_lane
+    return [
+        Finding(
+            EMERGENCY_LANE,
+            "emergency_lane",
+            track.id,
+            t0,
+            t1,
+            sure(t1 - t0, config.min_seconds),
+            f"{track.kind} right of the solid edge line for {t1 - t0:.1f} s "
+            f"({t0:.1f}-{t1:.1f} s of the clip) on expressway {', '.join(sorted(names))}",
+            track.plate,
+        )
+        for track in facts.tracks
+        for t0, t1, names in _occupations(
+            facts, book, track, config, lambda s: s.edge_line, book.expressways, timed=False
+        )
+    ]
+
+
+def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
+    config = book.rules.bus_lane
+    return [
+        Finding(
+            BUS_LANE,
+            "bus_lane",
+            track.id,
+            t0,
+            t1,
+            sure(t1 - t0, config.min_seconds),
+            f"{track.kind} (not a bus) in the bus lane beyond the yellow line for "
+            f"{t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s of the clip) on {', '.join(sorted(names))} "
+            "during its signed hours",
+            track.plate,
+        )
+        for track in facts.tracks
+        if track.kind not in config.exempt
+        for t0, t1, names in _occupations(
+            facts, book, track, config, lambda s: s.bus_line, book.bus_lanes, timed=True
+        )
+    ]
