@@ -28,7 +28,8 @@ class RapidOcrPlateReader:
             cls_model_path=str(rec_path.with_name("ch_ppocr_mobile_v2.0_cls_infer.onnx")),
         )
 
-    def _line(self, image: Image) -> tuple[str, float]:
+    def read_line(self, image: Image) -> tuple[str, float]:
+        """One line of free text and its confidence ("" when nothing is read)."""
         result, _ = self._ocr(image, use_det=False, use_cls=False)
         if not result:
             return "", 0.0
@@ -37,10 +38,10 @@ class RapidOcrPlateReader:
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
         if double_layer:
             h = plate_image.shape[0]
-            top, c1 = self._line(plate_image[: int(h * 0.4)])
-            bottom, c2 = self._line(plate_image[int(h * 0.36) :])
+            top, c1 = self.read_line(plate_image[: int(h * 0.4)])
+            bottom, c2 = self.read_line(plate_image[int(h * 0.36) :])
             raw, confidence = top + bottom, min(c1, c2)
         else:
-            raw, confidence = self._line(plate_image)
+            raw, confidence = self.read_line(plate_image)
         text = normalise(raw)
         return PlateText(text, confidence, is_valid_plate(text))

@@ -51,6 +51,14 @@ def new_tracker(fps: float) -> Tracker:
     return ByteTrackTracker(fps)
 
 
+class TextReader(Protocol):
+    """Free text in one line (road markings such as 公交专用), not held to the plate grammar."""
+
+    info: ModelInfo
+
+    def read_line(self, image: Image) -> tuple[str, float]: ...
+
+
 class PlateColourClassifier(Protocol):
     info: ModelInfo
 
@@ -85,6 +93,12 @@ def _ppocr_onnx(models_dir: Path) -> PlateReader:
 
 
 def _rapidocr(models_dir: Path) -> PlateReader:
+    from models.plate_reader_rapidocr import RapidOcrPlateReader
+
+    return RapidOcrPlateReader(*resolve(models_dir, "ppocrv4_rec"))
+
+
+def _text(models_dir: Path) -> TextReader:
     from models.plate_reader_rapidocr import RapidOcrPlateReader
 
     return RapidOcrPlateReader(*resolve(models_dir, "ppocrv4_rec"))
@@ -126,6 +140,7 @@ class ModelSet:
             "plates": PLATE_DETECTORS[plate_detector_size],
             "reader": PLATE_READERS[reader],
             "colour": _colour,
+            "text": _text,
         }
         self._built: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -152,6 +167,10 @@ class ModelSet:
     def colour(self) -> PlateColourClassifier:
         return self._get("colour")  # type: ignore[return-value]
 
+    @property
+    def text(self) -> TextReader:
+        return self._get("text")  # type: ignore[return-value]
+
     def warm_up(self) -> None:
         """Load every model and run it once on a blank frame, before real work arrives."""
         blank: Image = np.zeros((480, 640, 3), dtype=np.uint8)
@@ -159,6 +178,7 @@ class ModelSet:
         self.plates.detect(blank)
         self.reader.read(blank[:48, :168])
         self.colour.classify(blank[:48, :168])
+        self.text.read_line(blank[:48, :96])
         new_tracker(1.0).update([], (480, 640))  # imports the tracker's code now
 
     def infos(self) -> list[ModelInfo]:

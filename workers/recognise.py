@@ -17,6 +17,7 @@ from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Box, Image, PlateDetection, PlateText, Vehicle
 from workers.frames import Frame
+from workers.road_text import read_road_text
 from workers.rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
 from workers.scene import Scene, detect_lanes
 from workers.voting import group, vote
@@ -118,6 +119,8 @@ class Analysis:
     unread: Counter[int] = field(default_factory=Counter)
     """Plate regions found but not readable, by the track id of the vehicle holding them."""
     scenes: dict[float, Scene] = field(default_factory=dict)
+    road_text: dict[float, tuple[str, float]] = field(default_factory=dict)
+    """Text painted in the lane beyond a yellow line (公交专用), by video time, where read."""
     plate_groups: list[PlateGroup] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     best_frames: dict[int, Image] = field(default_factory=dict)
@@ -241,6 +244,7 @@ def clip_facts(
         start,
         positions,
         declared,
+        {t: text for t, (text, _) in analysis.road_text.items()},
     )
     return facts, by_track
 
@@ -280,6 +284,10 @@ def analyse(
         analysis.height, analysis.width = frame.image.shape[:2]
         analysis.vehicles += len(seen.vehicles)
         analysis.scenes[frame.pts] = seen.scene
+        if seen.scene.bus_line is not None:
+            text, confidence = read_road_text(frame.image, seen.scene, models.text)
+            if text:
+                analysis.road_text[frame.pts] = (text, confidence)
         analysis.unread.update(seen.unread)
         for vehicle in seen.vehicles:
             if id(vehicle) in seen.tracks:

@@ -4,6 +4,8 @@ on the real dashcam clip."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from ingest.media import probe
 from ingest.tracks import parse
 from tests.conftest import DATA_DIR
-from tests.scenes import Scenario, render, rules_config, scenarios
+from tests.scenes import Scenario, render, rules_config, scenarios, track
 from workers.frames import iter_frames
 from workers.jobs import Outcome, recognise_file
 from workers.rules import load_rules
@@ -90,3 +92,34 @@ def test_rendered_scene_is_real_photos_on_a_drawn_road(tmp_path: Path) -> None:
     info = probe(clip)
     assert info.kind == "video" and (info.width, info.height) == (1280, 720)
     assert abs(info.duration_s - scenario.seconds) < 0.2
+
+
+@pytest.mark.parametrize(
+    "name", ["dev_dashcam_lanes_solidWhiteRight.mp4", "dev_trafficcam_video1.avi"]
+)
+def test_real_clips_on_a_configured_expressway_make_no_case(
+    name: str, models: Any, tmp_path: Path
+) -> None:
+    """Real traffic that keeps to its lanes, judged as if on the configured expressway and bus
+    lane in signed hours: no rule may fire."""
+    scenario = next(s for s in scenarios() if s.name == "bus_lane_car_in_hours")
+    positions = tuple(parse(json.dumps(track(replace(scenario, seconds=40.0))), "json"))
+    outcome = recognise_file(
+        DATA_DIR / "videos" / name,
+        models,
+        load_rules(rules_config(tmp_path)),
+        fps=2.0,
+        max_frames=1000,
+        start=scenario.start,
+        positions=positions,
+    )
+    assert outcome.facts.tracks  # there is traffic
+    assert outcome.analysis.findings == [], [f.explanation for f in outcome.analysis.findings]
+
+
+def test_bus_lane_marking_is_read_off_the_road(judged: dict[str, Outcome]) -> None:
+    outcome = judged["bus_lane_car_in_hours"]
+    assert any("公交" in t or "专用" in t for t in outcome.facts.road_text.values())
+    (finding,) = outcome.analysis.findings
+    assert "road text '" in finding.explanation and "公交专用" in finding.explanation
+    assert not judged["emergency_lane_occupied"].facts.road_text  # white lines, no road text

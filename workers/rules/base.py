@@ -42,6 +42,8 @@ class ClipFacts:
     positions: tuple[Point, ...] = ()
     """The GPS/time track (device track or a photo's EXIF position)."""
     declared: str | None = None
+    road_text: dict[float, str] = field(default_factory=dict)
+    """Text read on the road beyond the bus-lane line, by video time."""
 
     def time_at(self, pts: float) -> datetime | None:
         return None if self.start is None else self.start + timedelta(seconds=pts)

@@ -43,7 +43,10 @@ class BusLaneConfig(EmergencyLaneConfig):
 class CoveredPlateConfig(Strict):
     min_seconds: float = Field(2.0, gt=0)
     min_height: float = Field(0.15, gt=0, le=1)
-    """Seen close: the vehicle's box is at least this share of the frame height."""
+    """Seen close: the vehicle's box is at least this share of the frame height..."""
+    min_width_px: int = Field(160, ge=1)
+    """...and this many pixels wide, so its plate would be big enough to read (a low-resolution
+    camera's unreadable plates are not covered plates)."""
     max_gap_s: float = Field(1.0, ge=0)
 
 

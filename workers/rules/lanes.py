@@ -71,8 +71,23 @@ def emergency_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
     ]
 
 
+BUS_LANE_WORDS = ("公交", "专用")
+
+
+def _road_text(facts: ClipFacts) -> str:
+    """Where the bus-lane marking was read on the road: extra evidence for the officer."""
+    seen = sorted(
+        t for t, text in facts.road_text.items() if any(w in text for w in BUS_LANE_WORDS)
+    )
+    if not seen:
+        return ""
+    best = max((facts.road_text[t] for t in seen), key=len)
+    return f"; road text '{best}' read in the lane at {', '.join(f'{t:.1f}' for t in seen[:3])} s"
+
+
 def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
     config = book.rules.bus_lane
+    marked = _road_text(facts)
     return [
         Finding(
             BUS_LANE,
@@ -80,10 +95,10 @@ def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
             track.id,
             t0,
             t1,
-            sure(t1 - t0, config.min_seconds),
+            min(1.0, sure(t1 - t0, config.min_seconds) + (0.1 if marked else 0.0)),
             f"{track.kind} (not a bus) in the bus lane beyond the yellow line for "
             f"{t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s of the clip) on {', '.join(sorted(names))} "
-            "during its signed hours",
+            f"during its signed hours{marked}",
             track.plate,
         )
         for track in facts.tracks

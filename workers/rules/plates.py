@@ -22,7 +22,9 @@ def covered_plate(facts: ClipFacts, book: RuleBook) -> list[Finding]:
             continue
 
         def close(pts: float, box: Box) -> bool:
-            return box.height >= config.min_height * facts.height
+            return box.height >= config.min_height * facts.height and (
+                box.width >= config.min_width_px
+            )
 
         for t0, t1 in runs(track.samples, close, config.min_seconds, config.max_gap_s)[:1]:
             seen = (
