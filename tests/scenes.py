@@ -89,25 +89,36 @@ def _background(bus_lane: bool) -> np.ndarray:
     cv2.fillConvexPoly(image, road, (92, 92, 96))
     noise = rng.normal(0, 6, (H, W, 1))
     image[HORIZON:] = np.clip(image[HORIZON:] + noise[HORIZON:], 0, 255).astype(np.uint8)
-    if bus_lane:
-        _paint_text(image, "公交专用", RIGHT_LANE_X, 14.0)
     return image
 
 
-def _paint_text(image: np.ndarray, text: str, x: float, z: float) -> None:
-    """Yellow road text, stretched along the lane as painted, mapped onto the ground."""
+@cache
+def _text_texture(text: str) -> np.ndarray:
+    """Road text as painted: each character stretched along the lane, the first nearest."""
     from PIL import Image as PILImage
     from PIL import ImageDraw, ImageFont
 
-    texture = PILImage.new("L", (300, 1000), 0)
-    font = ImageFont.truetype(str(FONT), 240)
-    draw = ImageDraw.Draw(texture)
-    for i, ch in enumerate(text):  # read from the near end: first character nearest
-        draw.text((30, 760 - i * 240), ch, fill=255, font=font)
-    src = np.array([[0, 1000], [300, 1000], [300, 0], [0, 0]], np.float32)
-    dst = _ground_quad(x - 1.2, x + 1.2, z, z + 10.0)
+    texture = PILImage.new("L", (300, 2000), 0)
+    font = ImageFont.truetype(str(FONT), 280)
+    for i, ch in enumerate(text):
+        glyph = PILImage.new("L", (300, 300), 0)
+        ImageDraw.Draw(glyph).text((10, -40), ch, fill=255, font=font)
+        texture.paste(glyph.resize((300, 420)), (0, 2000 - 500 * (i + 1)))
+    return np.array(texture)
+
+
+def _paint_text(image: np.ndarray, text: str, x: float, z: float) -> None:
+    """Yellow road text mapped onto the lane centred at ``x``, starting ``z`` metres ahead."""
+    texture = _text_texture(text).copy()
+    src = np.array([[0, 2000], [300, 2000], [300, 0], [0, 0]], np.float32)
+    dst = _ground_quad(x - 1.2, x + 1.2, max(z, 3.0), max(z, 3.0) + 16.0)
+    if z < 3.0:  # the near end has passed under the camera: map only what is still ahead
+        cut = int(2000 * (3.0 - z) / 16.0)
+        texture[2000 - cut :] = 0  # behind the camera: it would wrap into the sky
+        src = np.array([[0, 2000 - cut], [300, 2000 - cut], [300, 0], [0, 0]], np.float32)
+        dst = _ground_quad(x - 1.2, x + 1.2, 3.0, z + 16.0)
     warp = cv2.getPerspectiveTransform(src, dst)
-    alpha = cv2.warpPerspective(np.array(texture), warp, (W, H)).astype(np.float32)[..., None]
+    alpha = cv2.warpPerspective(texture, warp, (W, H)).astype(np.float32)[..., None]
     yellow = np.array([40, 200, 235], np.float32)
     image[:] = (image * (1 - alpha / 255) + yellow * alpha / 255).astype(np.uint8)
 
@@ -118,6 +129,10 @@ def _markings(image: np.ndarray, t: float, bus_lane: bool) -> None:
     lines = [(-5.4, white, False), (-1.8, white, True), (1.8, yellow if bus_lane else white, False)]
     if bus_lane:
         lines.append((5.4, white, False))
+        for k in range(4):  # the text repeats every 40 m along the lane
+            z = 8.0 + 40.0 * k - travelled % 40.0
+            if -12.0 < z < 80.0:
+                _paint_text(image, "公交专用", RIGHT_LANE_X, z)
     for x, colour, dashed in lines:
         width = 0.15 if dashed else 0.2
         z = 3.0 - (travelled % 15.0 if dashed else 0.0)
@@ -309,3 +324,47 @@ def rules_config(folder: Path) -> Path:
         "  covered_plate: {min_seconds: 1.5}\n"
     )
     return config
+
+
+def suite() -> list[Scenario]:
+    """The test scenarios and variants of them with the other vehicle photo and other timings:
+    the rendered suite ``benchmarks/rules.py`` measures precision and recall on."""
+    other = "saloon_front"
+    return [
+        *scenarios(),
+        Scenario(
+            "emergency_lane_saloon",
+            ("emergency_lane",),
+            (Placement(other, _steady(EMERGENCY_X), _approach(16.0, 10.0, 6.0)),),
+        ),
+        Scenario(
+            "emergency_lane_brief",
+            (),
+            (Placement(other, _blip(EGO_LANE_X, EMERGENCY_X, 2.0, 1.0), _steady(12.0)),),
+            notes="over the edge line for 1 s, under the 1.5 s the rule needs",
+        ),
+        Scenario(
+            "bus_lane_saloon_in_hours",
+            ("bus_lane",),
+            (Placement(other, _steady(RIGHT_LANE_X), _approach(16.0, 10.0, 6.0)),),
+            bus_lane=True,
+            start=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),  # Thursday 17:30 local
+        ),
+        Scenario(
+            "bus_lane_saloon_weekend",
+            (),
+            (Placement(other, _steady(RIGHT_LANE_X), _approach(16.0, 10.0, 6.0)),),
+            bus_lane=True,
+            start=datetime(2026, 11, 28, 0, 30, tzinfo=UTC),  # Saturday 08:30 local
+        ),
+        Scenario(
+            "plate_covered_saloon",
+            ("covered_plate",),
+            (Placement(other, _steady(EGO_LANE_X), _approach(8.0, 6.0, 6.0), True),),
+        ),
+        Scenario(
+            "plate_visible_saloon",
+            (),
+            (Placement(other, _steady(EGO_LANE_X), _approach(8.0, 6.0, 6.0)),),
+        ),
+    ]
