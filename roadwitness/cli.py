@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from roadwitness.cli_evidence import evidence_app
 from roadwitness.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -28,7 +29,6 @@ device_app = typer.Typer(
 app.add_typer(device_app, name="device")
 dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=True)
 app.add_typer(dashcam_app, name="dashcam")
-evidence_app = typer.Typer(help="Evidence packages.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
 console = Console(width=None if Console().is_terminal else 120)
 
@@ -370,30 +370,3 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-@evidence_app.command("verify")
-def evidence_verify(
-    case_id: Annotated[str, typer.Argument(help="The case whose package to check.")],
-    config: ConfigOpt = None,
-) -> None:
-    """Recompute the SHA-256 of every file of a case's evidence package and of the original,
-    and compare them with the database and the package's manifest. Exit 1 on any mismatch."""
-    from ingest.custody import verify_case
-    from ingest.services import Services
-
-    services = Services.build(_settings(config))
-    with services.sessions.begin() as session:
-        try:
-            result = verify_case(session, services.store, case_id, "cli:evidence-verify")
-        except KeyError:
-            console.print(f"[red]error:[/red] no case {case_id}")
-            raise typer.Exit(2) from None
-    for name in result.checked:
-        console.print(f"[green]ok[/green]       {name}")
-    for problem in result.problems:
-        console.print(f"[red]MISMATCH[/red] {problem}")
-    if not result.ok:
-        console.print(f"case {case_id}: evidence does NOT verify")
-        raise typer.Exit(1)
-    console.print(f"case {case_id}: all {len(result.checked)} file(s) verify")
