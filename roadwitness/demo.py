@@ -65,6 +65,8 @@ def _report(
                         "case_id": case.id,
                         "source": source,
                         "status": case.status,
+                        "rule": case.rule,
+                        "explanation": case.explanation,
                         "plate": case.plate,
                         "plate_confidence": case.plate_confidence,
                         "plate_colour": case.plate_colour or "",
