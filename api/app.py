@@ -10,7 +10,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import errors, routes_cases, routes_events, routes_reports, routes_submissions
+from api import (
+    desk_routes,
+    errors,
+    routes_cases,
+    routes_events,
+    routes_reports,
+    routes_rewards,
+    routes_staff,
+    routes_submissions,
+)
 from ingest.services import Services
 from roadwitness import __version__
 from roadwitness.settings import Settings, load_settings
@@ -80,4 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_reports.router)
     app.include_router(routes_submissions.router)
     app.include_router(routes_cases.router)
+    app.include_router(routes_staff.router)
+    app.include_router(routes_rewards.router)
+    app.include_router(desk_routes.router)
     return app

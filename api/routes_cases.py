@@ -1,65 +1,129 @@
-"""The officer's review queue: pending cases, one case with its evidence, decisions."""
+"""The officer's review queue: cases, claims, decisions, evidence and its verification."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import hashlib
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
-from api.schemas import (
+from api.schemas import Problem
+from api.schemas_review import (
     CaseList,
     CaseOut,
     CaseSummary,
     Decision,
     EvidenceOut,
-    Problem,
     VerificationOut,
 )
+from api.staff_auth import AnyStaff, Officer, Reviewer
+from ingest import lifecycle
 from ingest.custody import custody, verify_case
-from ingest.db import AuditEvent, Case, EvidenceItem, now
+from ingest.db import Case, EvidenceItem, Submission, now
+from ingest.reward_ledger import reconcile
 from models.grammar import is_valid_plate, normalise
 
 router = APIRouter(prefix="/v1", tags=["review"])
-NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": Problem}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
+ANSWER_DAYS = 30
+
+
+def reporter_ref(reporter_id: str) -> str:
+    """What an officer sees of a reporter: a stable reference that names no one."""
+    return "rep-" + hashlib.sha256(f"roadwitness-reporter:{reporter_id}".encode()).hexdigest()[:12]
 
 
 def _summary(case: Case) -> CaseSummary:
-    return CaseSummary.model_validate(case, from_attributes=True)
+    due = case.submission.created_at + timedelta(days=ANSWER_DAYS)
+    return CaseSummary.model_validate(
+        {
+            **{k: getattr(case, k) for k in CaseSummary.model_fields if hasattr(case, k)},
+            "answer_due": due,
+            "overdue": case.status in ("candidate", "under_review") and due < now(),
+        }
+    )
+
+
+def filters(
+    violation: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_confidence: float | None = None,
+    near: str | None = None,
+) -> list[Any]:
+    """Query conditions from the desk's filters; ``near`` is ``lat,lon,km``."""
+    where: list[Any] = []
+    if violation:
+        where.append(Case.violation == violation)
+    if since:
+        where.append(Case.created_at >= datetime.combine(since, time(), UTC))
+    if until:
+        where.append(Case.created_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+    if min_confidence is not None:
+        where.append(Case.confidence >= min_confidence)
+    if near:
+        try:
+            lat, lon, km = (float(v) for v in near.split(","))
+        except ValueError:
+            raise HTTPException(422, "near is 'lat,lon,km'") from None
+        dlat, dlon = km / 111.0, km / (111.0 * max(0.1, abs(math.cos(math.radians(lat)))))
+        where += [Case.latitude.between(lat - dlat, lat + dlat)]
+        where += [Case.longitude.between(lon - dlon, lon + dlon)]
+    return where
 
 
 @router.get("/cases", response_model=CaseList)
 def list_cases(
     session: SessionDep,
-    status: Literal["pending", "confirmed", "rejected"] = "pending",
+    _: Reviewer,
+    status: Literal["candidate", "under_review", "confirmed", "rejected"] = "candidate",
+    violation: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    near: Annotated[str | None, Query(description="lat,lon,km")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CaseList:
-    """Cases by status, oldest first (the review queue is ``status=pending``)."""
-    query = select(Case).where(Case.status == status)
+    """Cases by status, the oldest answer deadline first (the queue is ``status=candidate``)."""
+    lifecycle.expire_claims(session)
+    session.commit()
+    where = [Case.status == status, *filters(violation, since, until, min_confidence, near)]
+    query = select(Case).join(Submission).where(*where)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    cases = session.scalars(query.order_by(Case.created_at, Case.id).limit(limit).offset(offset))
+    cases = session.scalars(
+        query.order_by(Submission.created_at, Case.id).limit(limit).offset(offset)
+    )
     return CaseList(items=[_summary(c) for c in cases], total=total)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, responses=NOT_FOUND)
-def get_case(case_id: str, session: SessionDep) -> CaseOut:
-    """One case with everything needed to decide it; evidence URLs stream from the store."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise HTTPException(404, "no such case")
+def case_out(session: Session, case: Case) -> CaseOut:
     sub = case.submission
+    duplicates = []
+    if case.incident_id:
+        duplicates = list(
+            session.scalars(
+                select(Case.id).where(Case.incident_id == case.incident_id, Case.id != case.id)
+            )
+        )
     return CaseOut(
         **_summary(case).model_dump(),
         submission_id=sub.id,
+        reporter_refs=[reporter_ref(r) for r in (sub.reporter, *sub.joint_reporters) if r],
+        duplicates=duplicates,
         original_sha256=sub.media.sha256,
         explanation=case.explanation,
         rules_version=case.rules_version,
-        observed_at=case.observed_at,
-        latitude=case.latitude if case.latitude is not None else sub.latitude,
-        longitude=case.longitude if case.longitude is not None else sub.longitude,
+        time_source=sub.time_source,
+        place_source=sub.place_source,
+        track=[(p.latitude, p.longitude) for p in sub.track],
         taken_at=sub.taken_at,
         models=case.models,
         decided_at=case.decided_at,
@@ -79,16 +143,25 @@ def get_case(case_id: str, session: SessionDep) -> CaseOut:
     )
 
 
+@router.get("/cases/{case_id}", response_model=CaseOut, responses=NOT_FOUND)
+def get_case(case_id: str, session: SessionDep, _: Reviewer) -> CaseOut:
+    """One case with everything needed to decide it; evidence URLs stream from the store."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HTTPException(404, "no such case")
+    return case_out(session, case)
+
+
 @router.get("/evidence/{item_id}", responses=NOT_FOUND, response_class=StreamingResponse)
 def get_evidence(
-    item_id: str, request: Request, session: SessionDep, services: ServicesDep
+    item_id: str, session: SessionDep, services: ServicesDep, caller: Reviewer
 ) -> StreamingResponse:
     """An evidence file's bytes, streamed from the object store (its SHA-256 in a header).
     Every view is written to the file's custody log."""
     item = session.get(EvidenceItem, item_id)
     if item is None:
         raise HTTPException(404, "no such evidence item")
-    session.add(custody(_viewer(request), "evidence_viewed", item, {"case": item.case_id}))
+    session.add(custody(caller.owner, "evidence_viewed", item, {"case": item.case_id}))
     session.commit()
     return StreamingResponse(
         services.store.iter_bytes(item.key),
@@ -96,23 +169,20 @@ def get_evidence(
         headers={
             "Content-Length": str(item.size),
             "X-Content-SHA256": item.sha256,
+            "Cache-Control": "private, max-age=3600",
             "Content-Disposition": f'inline; filename="{item.id}{item.name[-4:]}"',
         },
     )
 
 
-def _viewer(request: Request) -> str:
-    return f"client:{request.client.host if request.client else 'unknown'}"
-
-
 @router.post("/cases/{case_id}/verify", response_model=VerificationOut, responses=NOT_FOUND)
 def verify(
-    case_id: str, request: Request, session: SessionDep, services: ServicesDep
+    case_id: str, session: SessionDep, services: ServicesDep, caller: AnyStaff
 ) -> VerificationOut:
     """Recompute the SHA-256 of every evidence file and of the original and compare them with
     the records and the package's manifest (``ok`` false on any mismatch)."""
     try:
-        result = verify_case(session, services.store, case_id, _viewer(request))
+        result = verify_case(session, services.store, case_id, caller.owner)
     except KeyError:
         raise HTTPException(404, "no such case") from None
     session.commit()
@@ -121,50 +191,101 @@ def verify(
     )
 
 
+@router.post("/claims/next", response_model=CaseOut | None)
+def claim_next(
+    session: SessionDep,
+    services: ServicesDep,
+    caller: Officer,
+    violation: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    near: str | None = None,
+    exclude: Annotated[list[str] | None, Query(description="Case ids skipped (J).")] = None,
+) -> CaseOut | None:
+    """Claim the next case to review (the officer's own open claim first); null when the queue
+    is empty. The claim lasts ``claim_minutes``; two officers never get the same case."""
+    where = filters(violation, since, until, min_confidence, near)
+    if exclude:
+        where.append(Case.id.not_in(exclude))
+    case = lifecycle.claim_next(session, caller.id, services.settings.claim_minutes, where)
+    session.commit()
+    return case_out(session, case) if case is not None else None
+
+
+@router.post("/cases/{case_id}/claim", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT})
+def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Officer) -> CaseOut:
+    """Claim (or renew the claim on) one case; 409 when another officer holds it or it is
+    decided."""
+    try:
+        case = lifecycle.claim(session, case_id, caller.id, services.settings.claim_minutes)
+    except KeyError:
+        raise HTTPException(404, "no such case") from None
+    except lifecycle.IllegalTransition as exc:
+        session.rollback()
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    return case_out(session, case)
+
+
+@router.post(
+    "/cases/{case_id}/release", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT}
+)
+def release(case_id: str, session: SessionDep, caller: Officer) -> CaseOut:
+    """Give a claimed case back to the queue undecided."""
+    try:
+        case = lifecycle.release(session, case_id, caller.id)
+    except KeyError:
+        raise HTTPException(404, "no such case") from None
+    except lifecycle.IllegalTransition as exc:
+        session.rollback()
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    return case_out(session, case)
+
+
 @router.post(
     "/cases/{case_id}/decision",
     response_model=CaseOut,
-    responses={**NOT_FOUND, 409: {"model": Problem}, 422: {"model": Problem}},
+    responses={**NOT_FOUND, **CONFLICT, 422: {"model": Problem}},
 )
-def decide(case_id: str, decision: Decision, session: SessionDep) -> CaseOut:
-    """Confirm (optionally with a corrected plate) or reject (with a reason) a pending case.
-    A case is decided once; a second decision gets 409."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise HTTPException(404, "no such case")
-    plate = case.plate
+def decide(
+    case_id: str, decision: Decision, session: SessionDep, services: ServicesDep, caller: Officer
+) -> CaseOut:
+    """Confirm (optionally with a corrected plate) or reject (with a reason) a case. A case is
+    decided once (409 after), and never while another officer holds it."""
+    plate = None
     if decision.plate is not None:
         plate = normalise(decision.plate)
         if not is_valid_plate(plate):
             raise HTTPException(422, f"{decision.plate!r} is not a valid plate")
-    status = "confirmed" if decision.decision == "confirm" else "rejected"
-    decided = session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.status == "pending")
-        .values(
-            status=status,
-            plate=plate,
-            decided_at=now(),
-            decided_by=decision.officer,
-            decision_reason=decision.reason,
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HTTPException(404, "no such case")
+    exclusions: dict[str, str] | None = None
+    if decision.exclusions:
+        refs = {
+            reporter_ref(r): r
+            for r in (case.submission.reporter, *case.submission.joint_reporters)
+            if r
+        }
+        unknown = set(decision.exclusions) - set(refs)
+        if unknown:
+            raise HTTPException(422, f"not a reporter of this case: {', '.join(sorted(unknown))}")
+        exclusions = {refs[ref]: str(why) for ref, why in decision.exclusions.items()}
+    try:
+        case = lifecycle.decide(
+            session,
+            case_id,
+            caller.id,
+            lifecycle.Decision(
+                decision.decision, decision.reason, decision.note, plate, exclusions
+            ),
         )
-    ).rowcount  # type: ignore[attr-defined]
-    if decided != 1:
-        session.rollback()  # expires ``case``: its status below is read afresh
-        raise HTTPException(409, f"the case was already decided ({case.status})")
-    session.add(
-        AuditEvent(
-            actor=f"officer:{decision.officer}",
-            action=status,
-            entity="case",
-            entity_id=case_id,
-            data={
-                "before": {"status": "pending", "plate": case.plate},
-                "after": {"status": status, "plate": plate},
-                "reason": decision.reason,
-            },
-        )
-    )
+    except lifecycle.IllegalTransition as exc:
+        session.rollback()
+        raise HTTPException(409, str(exc)) from None
+    session.flush()
+    reconcile(session, services.policy)
     session.commit()
-    session.refresh(case)
-    return get_case(case_id, session)
+    return case_out(session, case)

@@ -7,11 +7,13 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import CallerDep
 from api.deps import ServicesDep, SessionDep
 from api.schemas_protocol import ReporterCreated, ReporterIn, ReportStatus
 from ingest.db import Submission
+from ingest.db_review import Reward
 from ingest.identity import AuthError, Caller
 
 router = APIRouter(tags=["reporters"])
@@ -20,7 +22,9 @@ ANSWER_WITHIN = timedelta(days=30)  # Shenzhen measures: an answer within 30 day
 STATE = {"received": "received", "processing": "processing", "failed": "failed"}
 
 
-def report_status(submission: Submission) -> ReportStatus:
+def report_status(
+    submission: Submission, session: Session | None = None, reporter: str | None = None
+) -> ReportStatus:
     """The reporter's view: never the officer's identity, never another reporter's."""
     reason = None
     if submission.status in STATE:
@@ -35,7 +39,30 @@ def report_status(submission: Submission) -> ReportStatus:
         reason = "; ".join(sorted({c.decision_reason or "rejected" for c in submission.cases}))
     else:
         state = "under_review"
+    rewards = []
+    if session is not None and reporter is not None and submission.cases:
+        rewards = list(
+            session.scalars(
+                select(Reward).where(
+                    Reward.case_id.in_([c.id for c in submission.cases]),
+                    Reward.reporter_id == reporter,
+                )
+            )
+        )
+    status = None
+    if rewards:
+        statuses = {r.status for r in rewards}
+        status = (
+            "paid"
+            if statuses == {"paid"}
+            else "payable"
+            if statuses & {"payable", "paid"}
+            else "withheld"
+        )
     return ReportStatus(
+        reward_yuan=sum(r.amount_fen for r in rewards) / 100 if rewards else None,
+        reward_status=status,
+        reward_note="; ".join(sorted({r.reason for r in rewards if r.reason})) or None,
         id=submission.id,
         state=state,
         reason=reason,
@@ -71,7 +98,7 @@ def my_reports(caller: CallerDep, session: SessionDep) -> list[ReportStatus]:
         .order_by(Submission.created_at.desc())
         .limit(500)
     )
-    return [report_status(s) for s in rows]
+    return [report_status(s, session, caller.id) for s in rows]
 
 
 @router.get("/v1/reports/{submission_id}", response_model=ReportStatus)
@@ -80,4 +107,4 @@ def one_report(submission_id: str, caller: CallerDep, session: SessionDep) -> Re
     submission = session.get(Submission, submission_id)
     if submission is None or not _owns(caller, submission):
         raise AuthError(404, "no_such_report", "no such report")
-    return report_status(submission)
+    return report_status(submission, session, caller.id)

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import ReporterDep
 from api.deps import ServicesDep, SessionDep
 from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
+from api.staff_auth import AnyStaff
 from ingest.db import Submission
 from ingest.media import MediaError
 from ingest.submissions import VIOLATIONS, Declared
@@ -86,7 +87,7 @@ async def create_submission(
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut, responses={404: {"model": Problem}})
-def get_submission(submission_id: str, session: SessionDep) -> SubmissionOut:
+def get_submission(submission_id: str, session: SessionDep, _: AnyStaff) -> SubmissionOut:
     """A submission's state: received, processing, candidate (cases await review), no_case or
     failed (with the reason), its job's attempts, and the cases it produced."""
     submission = session.get(Submission, submission_id)

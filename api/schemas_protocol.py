@@ -81,4 +81,8 @@ class ReportStatus(BaseModel):
     accepted_at: datetime
     answer_due: datetime
     declared_violation: str | None
-    reward_yuan: int | None = None
+    reward_yuan: float | None = None
+    reward_status: str | None = Field(
+        default=None, description="payable (listed for payment), paid, or withheld"
+    )
+    reward_note: str | None = Field(default=None, description="Why a reward is withheld.")

@@ -95,6 +95,8 @@ class Submission(Base):
     """device_track, exif, device_clock or reporter."""
     place_source: Mapped[str | None] = mapped_column(String(12))
     """device_track, exif or reporter."""
+    joint_reporters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Other reporters who declared this a joint report: the reward is split evenly."""
 
     media: Mapped[MediaObject] = relationship()
     track: Mapped[list[TrackPoint]] = relationship(order_by="TrackPoint.at")
@@ -129,8 +131,15 @@ class Case(Base):
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    """pending (in the review queue), confirmed, rejected."""
+    status: Mapped[str] = mapped_column(String(12), default="candidate")
+    """candidate (in the review queue), under_review (claimed), confirmed, rejected; see
+    ``ingest.lifecycle``."""
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None] = mapped_column()
+    incident_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    """Cases of one incident (same plate and item, close in time and place) share this id."""
+    reward_exclusions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Reporter id -> why that reporter gets no reward for this case (accomplice, victim)."""
     violation: Mapped[str] = mapped_column(String(40))
     rule: Mapped[str] = mapped_column(String(40), default="declared@1")
     """The versioned rule that fired, e.g. ``bus_lane@1``."""
@@ -253,6 +262,9 @@ class Reporter(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     real_name: Mapped[str | None] = mapped_column(String(100))
     payment_account: Mapped[str | None] = mapped_column(String(100))
+    affiliation: Mapped[str | None] = mapped_column(String(30))
+    """police, auxiliary_police, traffic_assistant, trainee_police or traffic_police_staff:
+    such reporters get no reward (Article 12)."""
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 

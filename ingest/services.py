@@ -12,6 +12,8 @@ from ingest.db import make_engine, make_sessionmaker
 from ingest.dispatch import Dispatcher, PollingDispatch, ProcrastinateDispatch
 from ingest.identity import Identity
 from ingest.queue import Ledger
+from ingest.rewards import Policy, load_policy
+from ingest.staff import Staff
 from ingest.store import LocalStore, ObjectStore, S3Store
 from ingest.submissions import Intake
 from ingest.uploads import Uploads
@@ -50,6 +52,8 @@ class Services:
     intake: Intake
     identity: Identity
     uploads: Uploads
+    staff: Staff
+    policy: Policy
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -77,6 +81,8 @@ class Services:
                 settings.max_upload_bytes,
                 timedelta(hours=settings.upload_ttl_h),
             ),
+            Staff(sessions),
+            load_policy(settings.reward_policy_file),
         )
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from roadwitness.cli_evidence import evidence_app
+from roadwitness.cli_admin import evidence_app, staff_app
 from roadwitness.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(device_app, name="device")
 dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=True)
 app.add_typer(dashcam_app, name="dashcam")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(staff_app, name="staff")
 console = Console(width=None if Console().is_terminal else 120)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]

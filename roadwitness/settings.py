@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
+
+    claim_minutes: float = Field(10.0, gt=0)
+    """How long an officer's claim on a case lasts before it returns to the queue."""
+    reward_policy_file: Path | None = None
+    """Reward amounts and caps (YAML); None uses the Shenzhen 2018 measures shipped with the
+    project (ingest/reward_policy.yaml)."""
     """A resumable upload that receives no bytes for this long expires."""
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ def _backends(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
 def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     settings = _backends(kind, tmp_path, request)
     run_cli(settings, "db", "upgrade")
+    run_cli(settings, "staff", "add", "officer-7", "--role", "officer", "--password", "s3cret-pass")
     label = next(r["plate_text"] for r in labels() if r["file"] == PHOTO)
     logs = tmp_path
     with api_server(settings, logs) as api, running("worker", ["worker"], settings, logs) as worker:
@@ -53,21 +54,25 @@ def test_upload_process_review(kind: str, tmp_path: Path, request: pytest.Fixtur
             )
         assert created.status_code == 201, created.text
         status_url = f"/v1/submissions/{created.json()['id']}"
+        login = api.post(
+            "/v1/staff/login", json={"username": "officer-7", "password": "s3cret-pass"}
+        )
+        officer = {"Authorization": f"Bearer {login.json()['token']}"}
 
         def finished() -> dict[str, Any] | None:
-            body: dict[str, Any] = api.get(status_url).json()
+            body: dict[str, Any] = api.get(status_url, headers=officer).json()
             return body if body["status"] in ("candidate", "no_case", "failed") else None
 
         status = wait_for(finished, 120, worker.log)
         assert status["status"] == "candidate", status
-        case = api.get(f"/v1/cases/{status['cases'][0]}").json()
+        case = api.get(f"/v1/cases/{status['cases'][0]}", headers=officer).json()
         assert case["plate"] == label and case["violation"] == "emergency_lane"
         frame = next(e for e in case["evidence"] if e["role"] == "raw_during")
-        image = api.get(frame["url"])
+        image = api.get(frame["url"], headers=officer)
         assert image.status_code == 200 and image.content[:3] == b"\xff\xd8\xff"
 
         decided = api.post(
-            f"/v1/cases/{case['id']}/decision", json={"decision": "confirm", "officer": "officer-7"}
+            f"/v1/cases/{case['id']}/decision", json={"decision": "confirm"}, headers=officer
         )
         assert decided.status_code == 200 and decided.json()["status"] == "confirmed"
         report = api.get(created.json()["status_url"], headers={"Authorization": f"Bearer {token}"})

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ingest.db import AuditEvent, Case
 from ingest.tracks import Point, distance_m
-from workers.rules.config import ClonedPlateConfig
+from workers.rules.config import ClonedPlateConfig, DuplicatesConfig
 
 CLONED_PLATE = "cloned_plate@1"
 
@@ -75,3 +75,42 @@ def flag_clones(session: Session, cases: list[Case], config: ClonedPlateConfig, 
                 )
             flagged += 1
     return flagged
+
+
+def join_incidents(session: Session, cases: list[Case], config: DuplicatesConfig) -> None:
+    """Give each new case the incident of an earlier case of the same plate and violation, close
+    in time and place (one incident, many reporters); otherwise an incident of its own."""
+    for case in cases:
+        case.incident_id = case.id
+        if not case.plate or case.observed_at is None or case.latitude is None:
+            continue
+        others = session.scalars(
+            select(Case)
+            .where(
+                Case.plate == case.plate,
+                Case.violation == case.violation,
+                Case.submission_id != case.submission_id,
+                Case.id != case.id,
+                Case.observed_at.is_not(None),
+                Case.latitude.is_not(None),
+            )
+            .order_by(Case.created_at)
+        )
+        for other in others:
+            assert other.observed_at is not None and other.latitude is not None
+            assert other.longitude is not None and case.longitude is not None
+            seconds = abs((other.observed_at - case.observed_at).total_seconds())
+            here = Point(case.observed_at, case.latitude, case.longitude)
+            there = Point(other.observed_at, other.latitude, other.longitude)
+            if seconds <= config.window_s and distance_m(here, there) <= config.distance_m:
+                case.incident_id = other.incident_id or other.id
+                session.add(
+                    AuditEvent(
+                        actor="system:duplicates",
+                        action="duplicate_joined",
+                        entity="case",
+                        entity_id=case.id,
+                        data={"incident": case.incident_id, "with_case": other.id},
+                    )
+                )
+                break

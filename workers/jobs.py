@@ -20,7 +20,7 @@ from ingest.services import Services
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
-from workers.clones import flag_clones
+from workers.clones import flag_clones, join_incidents
 from workers.evidence import Context, EvidenceFile, build
 from workers.frames import Frame, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
@@ -219,6 +219,8 @@ class SubmissionProcessor:
                         },
                     )
                 )
+            session.flush()
+            join_incidents(session, new_cases, self.book.rules.duplicates)
             flag_clones(session, new_cases, self.book.rules.cloned_plate, actor)
             submission.status = "candidate" if packages or existing else "no_case"
             submission.error = None

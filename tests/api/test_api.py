@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,15 @@ def client(make_settings: Callable[..., Any]) -> Iterator[TestClient]:
         token = test_client.post("/v1/reporters", json={}).json()["token"]
         test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
+
+
+def staff(client: TestClient, user: str, role: str = "officer") -> dict[str, str]:
+    """Headers of a signed-in staff member (the account is made on first use)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with contextlib.suppress(ValueError):  # made by an earlier call
+        services.staff.add_user(user, role, "correct horse battery")
+    token, _ = services.staff.login(user, "correct horse battery")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _counts(client: TestClient) -> tuple[int, int, int, int]:
@@ -103,27 +113,28 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
     )
     assert response.status_code == 201, response.text
     created = response.json()
-    status = client.get(f"/v1/submissions/{created['id']}").json()
+    o1, o2 = staff(client, "o1"), staff(client, "o2")
+    status = client.get(f"/v1/submissions/{created['id']}", headers=o1).json()
     assert status["status"] == "received" and status["job"]["state"] == "queued"
 
     services = client.app.state.services  # type: ignore[attr-defined]
     run(services, SubmissionProcessor(services, models), drain=True)
 
-    status = client.get(f"/v1/submissions/{created['id']}").json()
+    status = client.get(f"/v1/submissions/{created['id']}", headers=o1).json()
     assert status["status"] == "candidate" and status["job"]["state"] == "done"
-    queue = client.get("/v1/cases").json()
+    queue = client.get("/v1/cases", headers=o1).json()
     assert queue["total"] == 1
-    case = client.get(f"/v1/cases/{queue['items'][0]['id']}").json()
+    case = client.get(f"/v1/cases/{queue['items'][0]['id']}", headers=o1).json()
     assert case["plate"] == label and case["violation"] == "bus_lane"
     assert case["latitude"] == 22.54 and case["original_sha256"] == created["sha256"]
     roles = {e["role"] for e in case["evidence"]}
     assert roles == {"frame_during", "raw_during", "plate_crop", "metadata", "manifest"}
     assert case["rule"] == "declared@1" and "bus lane" in case["explanation"]
     crop = next(e for e in case["evidence"] if e["role"] == "plate_crop")
-    body = client.get(crop["url"])
+    body = client.get(crop["url"], headers=o1)
     assert body.status_code == 200 and body.headers["x-content-sha256"] == crop["sha256"]
     assert len(body.content) == crop["size"]
-    checked = client.post(f"/v1/cases/{case['id']}/verify").json()
+    checked = client.post(f"/v1/cases/{case['id']}/verify", headers=o1).json()
     assert checked["ok"] and len(checked["checked"]) == 5 and not checked["problems"]
     with services.sessions() as s:
         custody = s.scalars(
@@ -132,43 +143,39 @@ def test_upload_status_review_and_decision(client: TestClient, models: Any) -> N
     assert custody.count("evidence_created") == 5 and custody.count("evidence_viewed") == 1
     assert custody.count("evidence_verified") == 5
 
-    bad = client.post(
-        f"/v1/cases/{case['id']}/decision", json={"decision": "reject", "officer": "o1"}
-    )
+    url = f"/v1/cases/{case['id']}/decision"
+    bad = client.post(url, json={"decision": "reject"}, headers=o1)
     assert bad.status_code == 422  # a rejection needs a reason
-    wrong_plate = client.post(
-        f"/v1/cases/{case['id']}/decision",
-        json={"decision": "confirm", "officer": "o1", "plate": "XYZ"},
-    )
+    wrong_plate = client.post(url, json={"decision": "confirm", "plate": "XYZ"}, headers=o1)
     assert wrong_plate.status_code == 422
-    done = client.post(
-        f"/v1/cases/{case['id']}/decision", json={"decision": "confirm", "officer": "o1"}
-    )
+    claimed = client.post(f"/v1/cases/{case['id']}/claim", headers=o1)
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == "o1"
+    taken = client.post(url, json={"decision": "confirm"}, headers=o2)
+    assert taken.status_code == 409 and "o1" in taken.json()["detail"]  # o1 holds it
+    done = client.post(url, json={"decision": "confirm"}, headers=o1)
     assert done.status_code == 200 and done.json()["status"] == "confirmed"
     again = client.post(
-        f"/v1/cases/{case['id']}/decision",
-        json={"decision": "reject", "officer": "o2", "reason": "late"},
+        url, json={"decision": "reject", "reason": "other", "note": "late"}, headers=o2
     )
     assert again.status_code == 409 and "confirmed" in again.json()["detail"]
-    assert client.get("/v1/cases").json()["total"] == 0
+    assert client.get("/v1/cases", headers=o1).json()["total"] == 0
     with services.sessions() as s:
         events = s.scalars(
             select(AuditEvent).where(AuditEvent.entity_id == case["id"]).order_by(AuditEvent.id)
         ).all()
-        assert [e.action for e in events] == ["case_created", "confirmed"]
-        assert events[1].actor == "officer:o1"
+        assert [e.action for e in events] == ["case_created", "claim", "confirmed"]
+        assert events[2].actor == "officer:o1"
+        assert events[2].data["before"]["status"] == "under_review"
+        assert events[2].data["after"]["status"] == "confirmed"
 
 
 def test_unknown_ids_are_404(client: TestClient) -> None:
-    assert client.get("/v1/submissions/nope").status_code == 404
-    assert client.get("/v1/cases/nope").status_code == 404
-    assert client.get("/v1/evidence/nope").status_code == 404
-    assert (
-        client.post(
-            "/v1/cases/nope/decision", json={"decision": "confirm", "officer": "o"}
-        ).status_code
-        == 404
-    )
+    o = staff(client, "o")
+    assert client.get("/v1/submissions/nope", headers=o).status_code == 404
+    assert client.get("/v1/cases/nope", headers=o).status_code == 404
+    assert client.get("/v1/evidence/nope", headers=o).status_code == 404
+    decision = client.post("/v1/cases/nope/decision", json={"decision": "confirm"}, headers=o)
+    assert decision.status_code == 404
 
 
 def test_a_job_that_keeps_failing_shows_failed_with_its_reason(
@@ -181,7 +188,7 @@ def test_a_job_that_keeps_failing_shows_failed_with_its_reason(
     services.store.delete(original_key(created["sha256"]))
     handled = run(services, SubmissionProcessor(services, models), drain=True)
     assert handled == services.settings.job_max_attempts
-    status = client.get(f"/v1/submissions/{created['id']}").json()
+    status = client.get(f"/v1/submissions/{created['id']}", headers=staff(client, "o")).json()
     assert status["status"] == "failed" and status["job"]["state"] == "failed"
     assert status["job"]["attempts"] == services.settings.job_max_attempts
     assert "ObjectMissing" in status["job"]["last_error"] and status["error"]

@@ -114,7 +114,7 @@ def test_cloned_plate_flag_on_two_real_submissions_far_apart(
     flag = first.flags[0]
     assert flag["kind"] == "cloned_plate@1" and 90 < flag["distance_km"] < 110
     assert flag["minutes"] == 10.0 and "km/h" in flag["reason"]
-    assert first.status == second.status == "pending"  # a flag, never a decision
+    assert first.status == second.status == "candidate"  # a flag, never a decision
     with services.sessions() as session:
         raised = session.scalars(select(AuditEvent).where(AuditEvent.action == "flag_raised"))
         assert {e.entity_id for e in raised} == {first.id, second.id}

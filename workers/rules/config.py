@@ -59,12 +59,20 @@ class ClonedPlateConfig(Strict):
     """Two reads of one plate needing a faster journey than this between them are a flag."""
 
 
+class DuplicatesConfig(Strict):
+    window_s: float = Field(600.0, ge=0)
+    """Cases of one plate and violation this close in time..."""
+    distance_m: float = Field(300.0, ge=0)
+    """...and place are one incident (reported by several people)."""
+
+
 class RulesSection(Strict):
     emergency_lane: EmergencyLaneConfig = EmergencyLaneConfig()
     bus_lane: BusLaneConfig = BusLaneConfig()
     covered_plate: CoveredPlateConfig = CoveredPlateConfig()
     declared: DeclaredConfig = DeclaredConfig()
     cloned_plate: ClonedPlateConfig = ClonedPlateConfig()
+    duplicates: DuplicatesConfig = DuplicatesConfig()
 
 
 class RuleFile(Strict):

@@ -1,4 +1,4 @@
-"""``roadwitness evidence``: check evidence packages."""
+"""``roadwitness evidence`` (check evidence packages) and ``roadwitness staff`` (accounts)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from roadwitness.settings import load_settings
 
 evidence_app = typer.Typer(help="Evidence packages.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts: officers, supervisors, admins.", no_args_is_help=True)
 console = Console()
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]
 
@@ -40,3 +41,30 @@ def evidence_verify(
         console.print(f"case {case_id}: evidence does NOT verify")
         raise typer.Exit(1)
     console.print(f"case {case_id}: all {len(result.checked)} file(s) verify")
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Option(help="officer, supervisor or admin.")] = "officer",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="ROADWITNESS_PASSWORD"
+        ),
+    ] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Create a staff account that signs in to the review desk and the staff API."""
+    from ingest.services import Services
+
+    services = Services.build(load_settings(config))
+    try:
+        services.staff.add_user(username, role, password, name, "cli:staff-add")
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+    console.print(f"{role} {username} added; sign in at /desk")

@@ -1,0 +1,248 @@
+"""Rewards and accounts (Articles 13-16): the ledger listed for payment, the annual budget,
+quarterly statistics, the annual public summary, and the export of confirmed cases."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import ServicesDep, SessionDep
+from api.routes_cases import reporter_ref
+from api.schemas import Problem
+from api.staff_auth import Admin, Supervisor
+from ingest.db import AuditEvent, Case, Reporter, Submission
+from ingest.db_review import Reward, RewardBudget
+from ingest.reward_ledger import budget, mark_paid, statistics
+
+router = APIRouter(prefix="/v1", tags=["rewards"])
+Format = Literal["json", "csv"]
+
+
+class RewardOut(BaseModel):
+    id: str
+    case_id: str
+    reporter_ref: str
+    item: int
+    amount_yuan: float
+    status: str
+    reason: str | None
+    month: str
+    policy_version: str
+    paid_at: datetime | None
+    payee: dict[str, str | None] | None = Field(
+        None, description="Real name and account, for administrators paying the reward."
+    )
+
+
+class BudgetIn(BaseModel):
+    amount_yuan: float = Field(ge=0)
+    note: str | None = None
+
+
+def _csv(rows: list[dict[str, Any]], name: str) -> Response:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return PlainTextResponse(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/rewards", response_model=list[RewardOut])
+def rewards(
+    session: SessionDep,
+    caller: Supervisor,
+    status: Literal["payable", "paid", "withheld"] | None = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+) -> list[RewardOut]:
+    """The reward ledger: every reward with its case and payment status."""
+    query = select(Reward).order_by(Reward.month, Reward.created_at)
+    if status:
+        query = query.where(Reward.status == status)
+    if month:
+        query = query.where(Reward.month == month)
+    rows = list(session.scalars(query.limit(5000)))
+    payees: dict[str, Reporter] = {}
+    if caller.role == "admin":
+        ids = {r.reporter_id for r in rows}
+        payees = {p.id: p for p in session.scalars(select(Reporter).where(Reporter.id.in_(ids)))}
+    return [
+        RewardOut(
+            id=r.id,
+            case_id=r.case_id,
+            reporter_ref=reporter_ref(r.reporter_id),
+            item=r.item,
+            amount_yuan=r.amount_fen / 100,
+            status=r.status,
+            reason=r.reason,
+            month=r.month,
+            policy_version=r.policy_version,
+            paid_at=r.paid_at,
+            payee=(
+                {
+                    "real_name": payees[r.reporter_id].real_name,
+                    "payment_account": payees[r.reporter_id].payment_account,
+                }
+                if r.reporter_id in payees
+                else None
+            ),
+        )
+        for r in rows
+    ]
+
+
+@router.post(
+    "/rewards/{reward_id}/paid",
+    status_code=204,
+    responses={404: {"model": Problem}, 409: {"model": Problem}},
+)
+def paid(reward_id: str, session: SessionDep, caller: Admin) -> None:
+    """Record that a payable reward was paid."""
+    try:
+        reward = mark_paid(session, reward_id)
+    except KeyError:
+        raise HTTPException(404, "no such reward") from None
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.add(
+        AuditEvent(
+            actor=caller.owner,
+            action="reward_paid",
+            entity="reward",
+            entity_id=reward.id,
+            data={"case": reward.case_id, "amount_fen": reward.amount_fen},
+        )
+    )
+    session.commit()
+
+
+@router.get("/budget/{year}")
+def get_budget(year: int, session: SessionDep, _: Supervisor) -> dict[str, Any]:
+    """The year's reward budget: amount, paid, listed for payment, left (yuan)."""
+    return budget(session, year)
+
+
+@router.put("/budget/{year}")
+def set_budget(year: int, body: BudgetIn, session: SessionDep, caller: Admin) -> dict[str, Any]:
+    """Set the year's reward budget (Article 13)."""
+    row = session.get(RewardBudget, year)
+    amount = round(body.amount_yuan * 100)
+    if row is None:
+        session.add(RewardBudget(year=year, amount_fen=amount, set_by=caller.id, note=body.note))
+    else:
+        row.amount_fen, row.set_by, row.note = amount, caller.id, body.note
+    session.add(
+        AuditEvent(
+            actor=caller.owner,
+            action="budget_set",
+            entity="budget",
+            entity_id=str(year),
+            data={"amount_fen": amount},
+        )
+    )
+    session.commit()
+    return budget(session, year)
+
+
+def _span(year: int, first_month: int, months: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime(year, first_month, 1, tzinfo=zone)
+    end_month = first_month + months
+    end = datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _flat(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [
+        {"measure": k, "key": "", "value": v} for k, v in stats.items() if not isinstance(v, dict)
+    ]
+    for k, v in stats.items():
+        if isinstance(v, dict):
+            rows += [{"measure": k, "key": kk, "value": vv} for kk, vv in v.items()]
+    return rows
+
+
+@router.get("/stats/quarterly", response_model=None)
+def quarterly(
+    session: SessionDep,
+    services: ServicesDep,
+    _: Supervisor,
+    year: int,
+    quarter: Annotated[int, Query(ge=1, le=4)],
+    format: Format = "json",
+) -> dict[str, Any] | Response:
+    """Reports received, confirmed, rejected by reason, rewards paid by item, in a quarter."""
+    zone = ZoneInfo(services.policy.timezone)
+    stats = statistics(session, *_span(year, 3 * quarter - 2, 3, zone), zone)
+    stats["budget"] = budget(session, year)
+    if format == "csv":
+        return _csv(_flat(stats), f"roadwitness-{year}-Q{quarter}.csv")
+    return stats
+
+
+@router.get("/stats/annual", response_model=None)
+def annual(
+    session: SessionDep, services: ServicesDep, _: Supervisor, year: int, format: Format = "json"
+) -> dict[str, Any] | Response:
+    """The annual public summary of reports and rewards (Article 16)."""
+    zone = ZoneInfo(services.policy.timezone)
+    stats = statistics(session, *_span(year, 1, 12, zone), zone)
+    stats["budget"] = budget(session, year)
+    if format == "csv":
+        return _csv(_flat(stats), f"roadwitness-{year}-annual.csv")
+    return stats
+
+
+@router.get("/export", response_model=None)
+def export(
+    session: SessionDep,
+    _: Supervisor,
+    since: date,
+    until: date | None = None,
+    format: Format = "json",
+) -> list[dict[str, Any]] | Response:
+    """Confirmed cases decided in [since, until] with their evidence links and hashes, for the
+    enforcement system downstream."""
+    start = datetime.combine(since, time(), UTC)
+    end = datetime.combine((until or date.today()) + timedelta(days=1), time(), UTC)
+    rows = []
+    for case in session.scalars(
+        select(Case)
+        .join(Submission)
+        .where(Case.status == "confirmed", Case.decided_at >= start, Case.decided_at < end)
+        .order_by(Case.decided_at)
+    ):
+        manifest = next((e for e in case.evidence if e.role == "manifest"), None)
+        rows.append(
+            {
+                "case_id": case.id,
+                "violation": case.violation,
+                "rule": case.rule,
+                "plate": case.plate,
+                "plate_colour": case.plate_colour,
+                "vehicle_class": case.vehicle_class,
+                "observed_at": case.observed_at.isoformat() if case.observed_at else None,
+                "latitude": case.latitude,
+                "longitude": case.longitude,
+                "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+                "decided_by": case.decided_by,
+                "original_sha256": case.submission.media.sha256,
+                "manifest_url": f"/v1/evidence/{manifest.id}" if manifest else None,
+                "manifest_sha256": manifest.sha256 if manifest else None,
+                "evidence": ";".join(f"{e.role}={e.sha256}" for e in case.evidence),
+            }
+        )
+    if format == "csv":
+        return _csv(rows, f"roadwitness-confirmed-{since.isoformat()}.csv")
+    return rows
