@@ -1,0 +1,144 @@
+"""The review desk in a real browser (Playwright driving Debian's Chromium): an officer signs
+in and clears five real cases with the keyboard; the database shows what was decided."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ingest.db import AuditEvent, Case
+from ingest.services import Services
+from ingest.submissions import Declared
+from roadwitness.settings import load_settings
+from tests.conftest import DATA_DIR, MODELS_DIR, REPO
+from tests.processes import api_server, run_cli
+from workers.jobs import SubmissionProcessor
+from workers.runner import run
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHOTOS = ["008", "009", "010", "012", "015"]
+ARTIFACTS = REPO / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh)"),
+]
+
+
+def _seed(settings: dict[str, Any], models: Any) -> None:
+    from datetime import UTC, datetime
+
+    services = Services.build(load_settings(None, **settings))
+    try:
+        for n in PHOTOS:
+            photo = DATA_DIR / "images" / f"dev_vehicle_{n}.jpg"
+            declared = Declared(
+                violation="bus_lane",
+                latitude=22.54,
+                longitude=114.06,
+                taken_at=datetime(2026, 11, 23, 0, 15, tzinfo=UTC),
+                reporter=None,
+            )
+            services.intake.accept(photo, photo.name, declared, actor="reporter:test")
+        run(services, SubmissionProcessor(services, models), drain=True)
+    finally:
+        services.close()
+
+
+def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    settings: dict[str, Any] = {"data_dir": tmp_path / "var", "models_dir": MODELS_DIR}
+    run_cli(settings, "db", "upgrade")
+    run_cli(settings, "staff", "add", "wang", "--role", "officer", "--password", "desk-pass-1")
+    _seed(settings, models)
+    ARTIFACTS.mkdir(exist_ok=True)
+    decided: list[tuple[str, str]] = []
+    with api_server(settings, tmp_path) as api, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{api.port}/desk")  # type: ignore[attr-defined]
+        page.fill("input[name=username]", "wang")
+        page.fill("input[name=password]", "desk-pass-1")
+        page.click("#login button")
+        expect(page.locator("#case-body")).to_be_visible(timeout=15_000)
+
+        def shown() -> str:
+            return page.locator("#facts dd").first.inner_text()
+
+        def wait_next(before: str) -> None:
+            page.wait_for_function(
+                "(b) => { const d = document.querySelector('#facts dd');"
+                " return (d && d.textContent !== b) || !document.querySelector('#empty.hidden'); }",
+                arg=before,
+                timeout=15_000,
+            )
+
+        steps = ["confirm", "reject", "edit", "confirm", "reject_other"]
+        for n, step in enumerate(steps):
+            case_id = shown()
+            expect(page.locator("#frame_during")).to_have_js_property("complete", True)
+            if n == 0:
+                page.screenshot(path=str(ARTIFACTS / "desk-case.png"), full_page=True)
+            if step == "confirm":
+                page.keyboard.press("c")
+            elif step == "reject":
+                page.keyboard.press("r")
+                page.keyboard.press("2")  # no violation visible
+            elif step == "edit":
+                page.keyboard.press("e")
+                page.keyboard.type("粤B6R678")
+                page.keyboard.press("Enter")
+            else:
+                page.keyboard.press("r")
+                page.keyboard.press("6")
+                page.keyboard.type("vehicle hidden by a bus")
+                page.keyboard.press("Enter")
+            wait_next(case_id)
+            decided.append((case_id, step))
+        expect(page.locator("#empty")).to_be_visible()
+        browser.close()
+
+    services = Services.build(load_settings(None, **settings))
+    try:
+        with services.sessions() as session:
+            for case_id, step in decided:
+                case = session.get(Case, case_id)
+                assert case is not None
+                if step in ("confirm", "edit"):
+                    assert case.status == "confirmed" and case.decided_by == "wang"
+                else:
+                    assert case.status == "rejected"
+                if step == "edit":
+                    assert case.plate == "粤B6R678"
+                if step == "reject":
+                    assert case.decision_reason == "no_violation_visible"
+                if step == "reject_other":
+                    assert case.decision_reason == "other: vehicle hidden by a bus"
+                actions = session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.entity_id == case_id)
+                    .order_by(AuditEvent.id)
+                ).all()
+                assert [a.action for a in actions][-2:] == [
+                    "claim",
+                    "confirmed" if step in ("confirm", "edit") else "rejected",
+                ]
+                assert actions[-1].actor == "officer:wang"
+    finally:
+        services.close()
+    assert (ARTIFACTS / "desk-case.png").stat().st_size > 10_000
+    shutil.copy(ARTIFACTS / "desk-case.png", tmp_path / "desk-case.png")
