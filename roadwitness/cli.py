@@ -237,8 +237,10 @@ def demo(
         f"samples; report: {summary['report']}"
     )
     console.print(
-        "next: `roadwitness serve` and open http://127.0.0.1:8000/docs "
-        "(GET /v1/cases lists the review queue)"
+        f"next: export ROADWITNESS_DATA_DIR={settings.data_dir}; "
+        "`.venv/bin/roadwitness staff add YOU --role officer`, then "
+        "`.venv/bin/roadwitness serve` and open http://127.0.0.1:8000/desk (the review desk; "
+        "API docs at /docs)"
     )
     if summary["matched"] == 0:
         raise typer.Exit(1)
