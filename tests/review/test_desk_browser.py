@@ -64,6 +64,7 @@ def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path:
     settings: dict[str, Any] = {"data_dir": tmp_path / "var", "models_dir": MODELS_DIR}
     run_cli(settings, "db", "upgrade")
     run_cli(settings, "staff", "add", "wang", "--role", "officer", "--password", "desk-pass-1")
+    run_cli(settings, "staff", "add", "li", "--role", "supervisor", "--password", "desk-pass-2")
     _seed(settings, models)
     ARTIFACTS.mkdir(exist_ok=True)
     decided: list[tuple[str, str]] = []
@@ -110,6 +111,16 @@ def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path:
             wait_next(case_id)
             decided.append((case_id, step))
         expect(page.locator("#empty")).to_be_visible()
+
+        supervisor = browser.new_context().new_page()  # accounts on the supervisor's page
+        supervisor.goto(f"http://127.0.0.1:{api.port}/desk")  # type: ignore[attr-defined]
+        supervisor.fill("input[name=username]", "li")
+        supervisor.fill("input[name=password]", "desk-pass-2")
+        supervisor.click("#login button")
+        expect(supervisor.locator("#budget")).to_contain_text("Budget 0 yuan")
+        expect(supervisor.locator("#stats")).to_contain_text("cases confirmed")
+        expect(supervisor.locator("#stats")).to_contain_text("rejected: no_violation_visible")
+        supervisor.screenshot(path=str(ARTIFACTS / "desk-supervisor.png"), full_page=True)
         browser.close()
 
     services = Services.build(load_settings(None, **settings))
