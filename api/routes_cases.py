@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -213,12 +214,10 @@ def claim_next(
     return case_out(session, case) if case is not None else None
 
 
-@router.post("/cases/{case_id}/claim", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT})
-def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Officer) -> CaseOut:
-    """Claim (or renew the claim on) one case; 409 when another officer holds it or it is
-    decided."""
+def _transition(session: Session, move: Callable[[], Case]) -> CaseOut:
+    """Run one lifecycle move: 404 for an unknown case, 409 for a move its state forbids."""
     try:
-        case = lifecycle.claim(session, case_id, caller.id, services.settings.claim_minutes)
+        case = move()
     except KeyError:
         raise HTTPException(404, "no such case") from None
     except lifecycle.IllegalTransition as exc:
@@ -226,6 +225,14 @@ def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Offi
         raise HTTPException(409, str(exc)) from None
     session.commit()
     return case_out(session, case)
+
+
+@router.post("/cases/{case_id}/claim", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT})
+def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Officer) -> CaseOut:
+    """Claim (or renew the claim on) one case; 409 when another officer holds it or it is
+    decided."""
+    minutes = services.settings.claim_minutes
+    return _transition(session, lambda: lifecycle.claim(session, case_id, caller.id, minutes))
 
 
 @router.post(
@@ -233,15 +240,7 @@ def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Offi
 )
 def release(case_id: str, session: SessionDep, caller: Officer) -> CaseOut:
     """Give a claimed case back to the queue undecided."""
-    try:
-        case = lifecycle.release(session, case_id, caller.id)
-    except KeyError:
-        raise HTTPException(404, "no such case") from None
-    except lifecycle.IllegalTransition as exc:
-        session.rollback()
-        raise HTTPException(409, str(exc)) from None
-    session.commit()
-    return case_out(session, case)
+    return _transition(session, lambda: lifecycle.release(session, case_id, caller.id))
 
 
 @router.post(

@@ -171,26 +171,6 @@ async function oversight() {
 }
 $("show-stats").onclick = () => oversight();
 
-async function oversight() {
-  // Supervisors and admins: the year's budget, statistics, CSV downloads and the payable ledger.
-  $("oversight").classList.remove("hidden");
-  const year = Number($("year").value) || new Date().getFullYear(); $("year").value = year;
-  const b = await api("GET", `/v1/budget/${year}`);
-  $("budget").textContent = `Budget ${b.budget} yuan · paid ${b.paid} · listed for payment ${b.payable} · left ${b.left}`;
-  const s = await api("GET", `/v1/stats/annual?year=${year}`);
-  const rows = [["reports received", s.reports_received], ["cases confirmed", s.cases_confirmed], ["cases rejected", s.cases_rejected],
-    ...Object.entries(s.rejected_by_reason).map(([k, v]) => [`  rejected: ${k}`, v]),
-    ...Object.entries(s.rewards_paid_by_item).map(([k, v]) => [`  paid for item ${k} (yuan)`, v])];
-  $("stats").innerHTML = ""; for (const [k, v] of rows) { const tr = $("stats").insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; }
-  $("csv-annual").href = `/v1/stats/annual?year=${year}&format=csv`;
-  $("csv-quarters").innerHTML = [1, 2, 3, 4].map((q) => `<a href="/v1/stats/quarterly?year=${year}&quarter=${q}&format=csv">Q${q}</a>`).join(" ");
-  $("csv-export").href = `/v1/export?since=${year}-01-01&format=csv`;
-  const ledger = await api("GET", "/v1/rewards?status=payable");
-  $("ledger").innerHTML = "";
-  for (const r of ledger) { const tr = $("ledger").insertRow(); for (const v of [r.month, r.case_id.slice(0, 8), `item ${r.item}`, `${r.amount_yuan} yuan`, r.reporter_ref]) tr.insertCell().textContent = v; }
-}
-$("show-stats").onclick = () => oversight();
-
 document.querySelectorAll("#reasons li").forEach((li) => li.addEventListener("click", (ev) => { if (ev.target.tagName !== "INPUT") reject(li.dataset.reason); }));
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(); });
 $("logout").onclick = async () => { await api("POST", "/v1/staff/logout"); location.reload(); };
