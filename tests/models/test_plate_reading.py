@@ -3,6 +3,7 @@
 from typing import Any
 
 import cv2
+import numpy as np
 import pytest
 
 from models.grammar import is_valid_plate
@@ -61,3 +62,21 @@ def test_invalid_reads_are_never_plates(models: Any) -> None:
 def test_double_layer_plate_reads_both_rows(models: Any) -> None:
     row = next(r for r in labels() if "double" in r["plate_colour"])
     assert _read_photo(models, row["file"])[0] == row["plate_text"]
+
+
+def test_real_road_texture_never_reads_as_a_plate(models: Any) -> None:
+    """Crops of real traffic videos with no readable Chinese plate: even decoding held to the
+    plate's shape (the reader's last resort) must not force one into a plate."""
+    rng = np.random.default_rng(0)
+    clip = DATA_DIR / "videos" / "dev_dashcam_lanes_solidWhiteRight.mp4"
+    capture = cv2.VideoCapture(str(clip))
+    frames = [capture.read()[1] for _ in range(100)][::20]
+    reads = []
+    for frame in frames:
+        h, w = frame.shape[:2]
+        for _ in range(30):
+            cw = int(rng.integers(40, 300))
+            ch = max(12, cw * 48 // 168)
+            x, y = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
+            reads.append(models.reader.read(cv2.resize(frame[y : y + ch, x : x + cw], (168, 48))))
+    assert len(reads) == 150 and not [r.text for r in reads if r.valid]
