@@ -11,12 +11,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
 
 from api.auth import ReporterDep
 from api.deps import ServicesDep, SessionDep
 from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
 from api.staff_auth import AnyStaff
-from ingest.db import Submission
+from ingest.db import Reporter, Submission
 from ingest.media import MediaError
 from ingest.submissions import VIOLATIONS, Declared
 
@@ -39,6 +40,10 @@ async def create_submission(
     latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
     longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
     taken_at: Annotated[datetime | None, Form(description="ISO 8601 with a time zone")] = None,
+    joint_with: Annotated[
+        str | None,
+        Form(description="A joint report: the co-reporters' reporter ids, comma-separated"),
+    ] = None,
 ) -> SubmissionCreated:
     """Upload one video or photo as evidence in one request (an app reporter's bearer token;
     for large files or flaky links use the resumable ``/v1/events`` protocol). It is stored
@@ -49,6 +54,14 @@ async def create_submission(
         raise HTTPException(422, "give both latitude and longitude, or neither")
     if taken_at is not None and taken_at.tzinfo is None:
         raise HTTPException(422, "taken_at needs a time zone (e.g. 2026-11-23T08:15:00+08:00)")
+    joint = tuple(dict.fromkeys(r.strip() for r in (joint_with or "").split(",") if r.strip()))
+    if caller.id in joint:
+        raise HTTPException(422, "joint_with lists the other reporters, not yourself")
+    if joint:
+        with services.sessions() as session:
+            known = set(session.scalars(select(Reporter.id).where(Reporter.id.in_(joint))))
+        if unknown := [r for r in joint if r not in known]:
+            raise HTTPException(422, f"no such reporter: {', '.join(unknown)}")
     limit = services.settings.max_upload_bytes
     tmp_dir = services.settings.data_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +75,9 @@ async def create_submission(
                     raise HTTPException(413, f"the file is over the {limit} byte limit")
                 digest.update(block)
                 out.write(block)
-        declared = Declared(violation, latitude, longitude, taken_at, reporter=caller.id)
+        declared = Declared(
+            violation, latitude, longitude, taken_at, reporter=caller.id, joint_reporters=joint
+        )
         try:
             submission = await run_in_threadpool(
                 services.intake.accept,

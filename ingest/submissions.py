@@ -50,6 +50,8 @@ class Declared:
     clip_start: datetime | None = None
     """UTC time of the video's first frame by the device's clock."""
     track: tuple[Point, ...] = ()
+    joint_reporters: tuple[str, ...] = ()
+    """Other reporters' ids when reporters declare a joint report (the reward is split)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,7 @@ class Intake:
                     time_source=where.time_source,
                     place_source=where.place_source,
                     track=where.points,
+                    joint_reporters=list(declared.joint_reporters),
                 )
                 session.add(submission)
                 session.flush()

@@ -35,9 +35,9 @@ def _headers(client: TestClient, user: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {services.staff.login(user, 'long enough pw')[0]}"}
 
 
-def _report(client: TestClient, token: str, photo: str, **form: str) -> str:
+def _report_response(client: TestClient, token: str, photo: str, **form: str) -> Any:
     with (DATA_DIR / "images" / photo).open("rb") as fh:
-        response = client.post(
+        return client.post(
             "/v1/submissions",
             files={"file": (photo, fh)},
             data={
@@ -49,6 +49,10 @@ def _report(client: TestClient, token: str, photo: str, **form: str) -> str:
             },
             headers={"Authorization": f"Bearer {token}"},
         )
+
+
+def _report(client: TestClient, token: str, photo: str, **form: str) -> str:
+    response = _report_response(client, token, photo, **form)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -212,3 +216,32 @@ def test_rejections_statistics_and_export(desk: dict[str, Any]) -> None:
     export = client.get(f"/v1/export?since={datetime.now(UTC).date()}", headers=sup).json()
     assert {row["plate"] for row in export} == {"皖A7Z389"}
     assert all(row["manifest_sha256"] and row["original_sha256"] for row in export)
+
+
+def test_joint_report_splits_the_reward_evenly(desk: dict[str, Any], models: Any) -> None:
+    client, o1, sup = desk["client"], desk["o1"], desk["sup"]
+    named, partner = (
+        desk["named"],
+        client.post(
+            "/v1/reporters", json={"real_name": "Han Meimei", "payment_account": "6222 0000 2222"}
+        ).json(),
+    )
+    bad = _report_response(client, named["token"], "dev_vehicle_015.jpg", joint_with="nobody")
+    assert bad.status_code == 422 and "no such reporter" in bad.json()["detail"]
+    _report(
+        client, named["token"], "dev_vehicle_015.jpg",
+        violation="emergency_lane", joint_with=partner["reporter_id"],
+    )  # fmt: skip
+    services = desk["services"]
+    run(services, SubmissionProcessor(services, models), drain=True)
+    with services.sessions() as session:
+        case = session.scalar(select(Case).where(Case.violation == "emergency_lane"))
+        assert case is not None
+        case_id = case.id
+    body = client.get(f"/v1/cases/{case_id}", headers=o1).json()
+    assert len(body["reporter_refs"]) == 2
+    done = client.post(f"/v1/cases/{case_id}/decision", json={"decision": "confirm"}, headers=o1)
+    assert done.status_code == 200
+    shares = [r for r in client.get("/v1/rewards", headers=sup).json() if r["case_id"] == case_id]
+    assert sorted(r["amount_yuan"] for r in shares) == [25.0, 25.0]
+    assert {r["status"] for r in shares} == {"payable"}
