@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
 
+    map_tiles_url: str | None = None
+    """A tile server for the desk's map (e.g. https://tiles.example/{z}/{x}/{y}.png); without
+    one the map shows the track and the place on a plain background."""
     claim_minutes: float = Field(10.0, gt=0)
     """How long an officer's claim on a case lasts before it returns to the queue."""
     reward_policy_file: Path | None = None

@@ -19,3 +19,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     || { echo "install failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
+# The review desk's map (Leaflet, BSD-2-Clause) from npm; without npm the desk draws the
+# place on a plain canvas instead.
+if [ ! -f api/desk/node_modules/leaflet/dist/leaflet.js ] && command -v npm >/dev/null; then
+  echo "==> installing the review desk's map (npm: leaflet)"
+  (cd api/desk && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) \
+    || echo "note: npm could not install leaflet; the desk falls back to a plain canvas map" >&2
+fi

@@ -1,7 +1,7 @@
 // The review desk: one case on screen, one key per decision. Talks to the JSON API only.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, current: null, history: [], skipped: [], plateEdited: false };
+const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null };
 
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
@@ -68,9 +68,23 @@ function show(c) {
 }
 
 function drawMap(c) {
-  // Tile-less map: the track and the case's point on a plain canvas (no tile server needed).
-  const cv = $("map"), g = cv.getContext("2d"); g.clearRect(0, 0, cv.width, cv.height);
   const pts = c.track.length ? c.track : (c.latitude != null ? [[c.latitude, c.longitude]] : []);
+  if (window.L && pts.length) {
+    // Leaflet: tiles when a tile server is configured, else the track and point on a plain map.
+    $("map").classList.add("hidden"); $("leaflet").classList.remove("hidden");
+    if (!state.map) {
+      state.map = L.map("leaflet", { attributionControl: false });
+      if (state.config.tiles) L.tileLayer(state.config.tiles, { maxZoom: 19 }).addTo(state.map);
+      state.layers = L.layerGroup().addTo(state.map);
+    }
+    state.layers.clearLayers();
+    const line = L.polyline(pts, { color: "#3465a4", weight: 4 }).addTo(state.layers);
+    if (c.latitude != null) L.circleMarker([c.latitude, c.longitude], { radius: 7, color: "#c00", fillOpacity: 0.9 }).addTo(state.layers);
+    state.map.fitBounds(line.getBounds().pad(0.5), { maxZoom: 17 });
+    return;
+  }
+  // Tile-less fallback: the track and the case's point on a plain canvas (no Leaflet at all).
+  const cv = $("map"), g = cv.getContext("2d"); g.clearRect(0, 0, cv.width, cv.height);
   if (!pts.length) { g.fillText("no position", 10, 20); return; }
   const all = c.latitude != null ? [...pts, [c.latitude, c.longitude]] : pts;
   const lats = all.map((p) => p[0]), lons = all.map((p) => p[1]);
@@ -182,6 +196,7 @@ $("login").addEventListener("submit", async (ev) => {
 });
 
 (async () => {
+  state.config = await api("GET", "/desk/config.json").catch(() => ({}));
   try { state.me = await api("GET", "/v1/staff/me"); }
   catch { $("login").classList.remove("hidden"); return; }
   $("who").textContent = `${state.me.display_name} (${state.me.role})`;
