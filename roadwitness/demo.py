@@ -78,7 +78,7 @@ def _report(
                 )
                 if labels.get(source) == case.plate:
                     matched.add(source)
-        pending = session.query(Case).filter(Case.status == "pending").count()
+        pending = session.query(Case).filter(Case.status == "candidate").count()
     report = services.settings.data_dir / "demo_report.json"
     summary = {
         "cases": cases,
