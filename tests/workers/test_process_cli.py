@@ -74,3 +74,27 @@ def test_process_names_the_models_setting_when_weights_are_missing(tmp_path: Pat
         env={"ROADWITNESS_MODELS_DIR": str(tmp_path)},
     )
     assert result.exit_code == 2 and "ROADWITNESS_MODELS_DIR" in result.output
+
+
+def test_process_a_dashcam_clip_with_its_track_and_rule_data(tmp_path: Path) -> None:
+    from tests.scenes import render, rules_config, scenarios
+
+    scenario = next(s for s in scenarios() if s.name == "emergency_lane_occupied")
+    clip = render(scenario, tmp_path / "clip.mp4", DATA_DIR)
+    rules = rules_config(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["process", str(clip), "--out", str(out), "--fps", "4", "--track",
+         str(clip.with_suffix(".json")), "--rules", str(rules)],
+        env=ENV,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    (case,) = summary["cases"]
+    assert case["rule"] == "emergency_lane@1" and "edge line" in case["explanation"]
+    assert summary["rules"]["source"] == str(rules)
+    roles = set(case["evidence"])
+    assert {"frame_before", "frame_during", "frame_after", "clip", "manifest"} <= roles
+    manifest = json.loads((out / case["evidence"]["manifest"]).read_text())
+    assert manifest["original"]["sha256"] == summary["sha256"]
