@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
 from api.routes_cases import reporter_ref
@@ -21,6 +22,7 @@ from api.staff_auth import Admin, Supervisor
 from ingest.db import AuditEvent, Case, Reporter, Submission
 from ingest.db_review import Reward, RewardBudget
 from ingest.reward_ledger import budget, mark_paid, statistics
+from ingest.services import Services
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
 Format = Literal["json", "csv"]
@@ -173,6 +175,23 @@ def _flat(stats: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _stats(
+    session: Session,
+    services: Services,
+    year: int,
+    first_month: int,
+    months: int,
+    format: Format,
+    name: str,
+) -> dict[str, Any] | Response:
+    zone = ZoneInfo(services.policy.timezone)
+    stats = statistics(session, *_span(year, first_month, months, zone), zone)
+    stats["budget"] = budget(session, year)
+    if format == "csv":
+        return _csv(_flat(stats), f"roadwitness-{name}.csv")
+    return stats
+
+
 @router.get("/stats/quarterly", response_model=None)
 def quarterly(
     session: SessionDep,
@@ -183,12 +202,7 @@ def quarterly(
     format: Format = "json",
 ) -> dict[str, Any] | Response:
     """Reports received, confirmed, rejected by reason, rewards paid by item, in a quarter."""
-    zone = ZoneInfo(services.policy.timezone)
-    stats = statistics(session, *_span(year, 3 * quarter - 2, 3, zone), zone)
-    stats["budget"] = budget(session, year)
-    if format == "csv":
-        return _csv(_flat(stats), f"roadwitness-{year}-Q{quarter}.csv")
-    return stats
+    return _stats(session, services, year, 3 * quarter - 2, 3, format, f"{year}-Q{quarter}")
 
 
 @router.get("/stats/annual", response_model=None)
@@ -196,12 +210,7 @@ def annual(
     session: SessionDep, services: ServicesDep, _: Supervisor, year: int, format: Format = "json"
 ) -> dict[str, Any] | Response:
     """The annual public summary of reports and rewards (Article 16)."""
-    zone = ZoneInfo(services.policy.timezone)
-    stats = statistics(session, *_span(year, 1, 12, zone), zone)
-    stats["budget"] = budget(session, year)
-    if format == "csv":
-        return _csv(_flat(stats), f"roadwitness-{year}-annual.csv")
-    return stats
+    return _stats(session, services, year, 1, 12, format, f"{year}-annual")
 
 
 @router.get("/export", response_model=None)

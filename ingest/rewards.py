@@ -108,6 +108,13 @@ def _split(total_fen: int, ways: int) -> list[int]:
     return [base + (1 if i < rest else 0) for i in range(ways)]
 
 
+DUPLICATE = "duplicate: an earlier report of the same incident is rewarded"
+
+
+def _withheld(case: ConfirmedCase, item: int, month: str, reason: str) -> list[Line]:
+    return [Line(case.case_id, who, item, 0, "withheld", reason, month) for who in case.reporters]
+
+
 def compute(
     cases: Iterable[ConfirmedCase], reporters: dict[str, Reporter], policy: Policy
 ) -> list[Line]:
@@ -123,18 +130,7 @@ def compute(
             continue  # not a rewarded item
         item = policy.items[item_no]
         if case.incident_id in rewarded_incidents:
-            for who in case.reporters:
-                lines.append(
-                    Line(
-                        case.case_id,
-                        who,
-                        item_no,
-                        0,
-                        "withheld",
-                        "duplicate: an earlier report of the same incident is rewarded",
-                        month,
-                    )
-                )
+            lines += _withheld(case, item_no, month, DUPLICATE)
             continue
         rewarded_incidents.add(case.incident_id)
         amount_fen = item.amount * 100
@@ -142,24 +138,13 @@ def compute(
             key = (case.reporters[0], item_no, month)
             counted[key] += 1
             if counted[key] % item.per_cases:
-                for who in case.reporters:
-                    lines.append(
-                        Line(
-                            case.case_id,
-                            who,
-                            item_no,
-                            0,
-                            "withheld",
-                            f"counted: {counted[key] % item.per_cases} of {item.per_cases} "
-                            "cases this month",
-                            month,
-                        )
-                    )
+                count = f"{counted[key] % item.per_cases} of {item.per_cases}"
+                lines += _withheld(case, item_no, month, f"counted: {count} cases this month")
                 continue
         excluded = dict(case.exclusions)
         for who, share in zip(case.reporters, _split(amount_fen, len(case.reporters)), strict=True):
             person = reporters.get(who, Reporter(who))
-            reason = None
+            reason: str | None = None
             if who in excluded:
                 reason = f"excluded: {excluded[who]}"
             elif person.affiliation in policy.excluded_affiliations:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ingest.media import MediaInfo
 from models.types import Image
-from workers.frames import H264, frames_at, run_ffmpeg
+from workers.frames import H264, Frame, frames_at, run_ffmpeg
 from workers.recognise import Analysis, Candidate, box_at
 from workers.rules import ClipFacts
 from workers.scene import detect_lanes
@@ -207,6 +207,12 @@ def manifest(files: list[EvidenceFile], context: Context) -> dict[str, Any]:
     }
 
 
+def keyframes(candidates: list[Candidate], source: Path, info: MediaInfo) -> dict[float, Frame]:
+    """Every keyframe every candidate of the clip needs, decoded in one pass."""
+    wanted = sorted({t for c in candidates for t in moments(c, info).values()})
+    return frames_at(source, info, wanted)
+
+
 def build(
     analysis: Analysis,
     candidate: Candidate,
@@ -214,9 +220,13 @@ def build(
     info: MediaInfo,
     facts: ClipFacts,
     context: Context,
+    frames: dict[float, Frame] | None = None,
 ) -> list[EvidenceFile]:
+    """The package of one candidate; ``frames`` from :func:`keyframes` (decoded here if not
+    given)."""
     times = moments(candidate, info)
-    frames = frames_at(source, info, list(times.values()))
+    if frames is None or not all(t in frames for t in times.values()):
+        frames = frames_at(source, info, list(times.values()))
     stem = candidate.key.replace(":", "_").replace("@", "-")
     files = []
     for moment, pts in times.items():

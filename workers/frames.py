@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -101,16 +102,21 @@ def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Ite
             t = float(frame.time) - start
             if due is not None and t < due - 1e-6:
                 continue
-            rotation = int(getattr(frame, "rotation", 0) or 0) % 360
-            w, h = (height, width) if rotation in (90, 270) else (width, height)
-            image = np.asarray(frame.to_ndarray(width=w, height=h, format="bgr24"), np.uint8)
-            yield Frame(index, round(t, 3), _rotate(image, rotation))
+            yield Frame(index, round(t, 3), _image(frame, width, height))
             index += 1
             if index >= max_frames:
                 return
             due = (due if due is not None else t) + interval
             while due <= t:
                 due += interval
+
+
+def _image(frame: Any, width: int, height: int) -> Image:
+    """A decoded PyAV frame as a BGR image of the output size, display rotation applied."""
+    rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+    w, h = (height, width) if rotation in (90, 270) else (width, height)
+    image = np.asarray(frame.to_ndarray(width=w, height=h, format="bgr24"), np.uint8)
+    return _rotate(image, rotation)
 
 
 def _rotate(image: Image, rotation: int) -> Image:
@@ -123,18 +129,34 @@ def _rotate(image: Image, rotation: int) -> Image:
 
 def frames_at(path: Path, info: MediaInfo, times: list[float]) -> dict[float, Frame]:
     """The decoded frame nearest each of ``times`` (video seconds), in one pass that stops
-    after the last; the evidence keyframes come from here."""
+    after the last; only the chosen frames are converted to images. The evidence keyframes of
+    every case of a clip come from one call."""
     if not times:
         return {}
     if info.kind == "image":
         photo = read_image(path)
         return {t: Frame(0, 0.0, photo) for t in times}
-    nearest: dict[float, Frame] = {}
+    import av
+
+    width, height = output_size(info)
+    nearest: dict[float, tuple[int, float, Any]] = {}
     last = max(times)
-    for frame in iter_frames(path, info, 1000.0, 1_000_000):
-        for t in times:
-            if t not in nearest or abs(frame.pts - t) < abs(nearest[t].pts - t):
-                nearest[t] = frame
-        if frame.pts > last:
-            break
-    return nearest
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start = 0.0
+        if stream.start_time is not None and stream.time_base is not None:
+            start = float(stream.start_time * stream.time_base)
+        for index, frame in enumerate(container.decode(stream)):
+            if frame.time is None:
+                continue
+            pts = float(frame.time) - start
+            for t in times:
+                if t not in nearest or abs(pts - t) < abs(nearest[t][1] - t):
+                    nearest[t] = (index, pts, frame)
+            if pts > last:
+                break
+        return {
+            t: Frame(index, round(pts, 3), _image(frame, width, height))
+            for t, (index, pts, frame) in nearest.items()
+        }

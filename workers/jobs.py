@@ -21,7 +21,7 @@ from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
 from workers.clones import flag_clones, join_incidents
-from workers.evidence import Context, EvidenceFile, build
+from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
 from workers.rules import ClipFacts, RuleBook, load_rules
@@ -132,11 +132,14 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
             )
+            frames = keyframes(outcome.candidates, original, outcome.info)
             packages = [
                 (c, [(f, store_evidence(services.store, f)) for f in files])
                 for c in outcome.candidates
                 for files in [
-                    build(outcome.analysis, c, original, outcome.info, outcome.facts, context)
+                    build(
+                        outcome.analysis, c, original, outcome.info, outcome.facts, context, frames
+                    )
                 ]
             ]
         self._record(claim, outcome.facts, packages)

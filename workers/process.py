@@ -13,7 +13,7 @@ from ingest.media import MediaInfo
 from ingest.store import sha256_file
 from ingest.tracks import Point
 from models.registry import ModelSet
-from workers.evidence import Context, build
+from workers.evidence import Context, build, keyframes
 from workers.frames import Frame
 from workers.jobs import Outcome, recognise_file
 from workers.rules import RuleBook
@@ -65,10 +65,11 @@ def process_file(
     )
     out.mkdir(parents=True, exist_ok=True)
     cases = []
+    frames = keyframes(outcome.candidates, path, info)
     for n, candidate in enumerate(outcome.candidates, 1):
         folder = out / f"case_{n:02d}"
         folder.mkdir(exist_ok=True)
-        files = build(outcome.analysis, candidate, path, info, outcome.facts, context)
+        files = build(outcome.analysis, candidate, path, info, outcome.facts, context, frames)
         for f in files:
             (folder / f.name).write_bytes(f.data)
         f0 = candidate.finding

@@ -107,3 +107,27 @@ def test_reporter_tokens_are_refused_on_staff_routes_and_staff_tokens_on_reporte
     client, headers = setup
     assert client.get("/v1/cases", headers=headers["reporter"]).status_code == 401
     assert client.get("/v1/reports", headers=headers["officer"]).status_code == 401
+
+
+def test_bad_sign_ins_and_accounts_are_refused_with_a_reason(
+    setup: tuple[TestClient, Any],
+) -> None:
+    client, headers = setup
+    wrong = client.post("/v1/staff/login", json={"username": "officer1", "password": "nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "bad_login"
+    nobody = client.post("/v1/staff/login", json={"username": "ghost", "password": "x"})
+    assert nobody.status_code == 401 and nobody.json()["error"] == "bad_login"
+    forged = client.get("/v1/cases", headers={"Authorization": "Bearer rws_forged"})
+    assert forged.status_code == 401 and forged.json()["error"] == "bad_session"
+    short = client.post(
+        "/v1/staff/users",
+        json={"username": "x1", "role": "officer", "password": "short"},
+        headers=headers["admin"],
+    )
+    assert short.status_code == 422
+    again = client.post(
+        "/v1/staff/users",
+        json={"username": "officer1", "role": "officer", "password": "long enough pw"},
+        headers=headers["admin"],
+    )
+    assert again.status_code == 409 and "exists" in again.json()["detail"]
