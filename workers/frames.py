@@ -84,31 +84,36 @@ def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Ite
     if info.kind == "image":
         yield Frame(0, 0.0, read_image(path))
         return
-    import av
-
     width, height = output_size(info)
     interval = 1.0 / fps
+    due: float | None = None
+    index = 0
+    for t, frame in _decoded(path):
+        if due is not None and t < due - 1e-6:
+            continue
+        yield Frame(index, round(t, 3), _image(frame, width, height))
+        index += 1
+        if index >= max_frames:
+            return
+        due = (due if due is not None else t) + interval
+        while due <= t:
+            due += interval
+
+
+def _decoded(path: Path) -> Iterator[tuple[float, Any]]:
+    """Every decoded PyAV frame of the video with its presentation time in seconds from the
+    stream's start (frames without a time are skipped)."""
+    import av
+
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start = 0.0
         if stream.start_time is not None and stream.time_base is not None:
             start = float(stream.start_time * stream.time_base)
-        due: float | None = None
-        index = 0
         for frame in container.decode(stream):
-            if frame.time is None:
-                continue
-            t = float(frame.time) - start
-            if due is not None and t < due - 1e-6:
-                continue
-            yield Frame(index, round(t, 3), _image(frame, width, height))
-            index += 1
-            if index >= max_frames:
-                return
-            due = (due if due is not None else t) + interval
-            while due <= t:
-                due += interval
+            if frame.time is not None:
+                yield float(frame.time) - start, frame
 
 
 def _image(frame: Any, width: int, height: int) -> Image:
@@ -136,27 +141,16 @@ def frames_at(path: Path, info: MediaInfo, times: list[float]) -> dict[float, Fr
     if info.kind == "image":
         photo = read_image(path)
         return {t: Frame(0, 0.0, photo) for t in times}
-    import av
-
     width, height = output_size(info)
     nearest: dict[float, tuple[int, float, Any]] = {}
     last = max(times)
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        start = 0.0
-        if stream.start_time is not None and stream.time_base is not None:
-            start = float(stream.start_time * stream.time_base)
-        for index, frame in enumerate(container.decode(stream)):
-            if frame.time is None:
-                continue
-            pts = float(frame.time) - start
-            for t in times:
-                if t not in nearest or abs(pts - t) < abs(nearest[t][1] - t):
-                    nearest[t] = (index, pts, frame)
-            if pts > last:
-                break
-        return {
-            t: Frame(index, round(pts, 3), _image(frame, width, height))
-            for t, (index, pts, frame) in nearest.items()
-        }
+    for index, (pts, frame) in enumerate(_decoded(path)):
+        for t in times:
+            if t not in nearest or abs(pts - t) < abs(nearest[t][1] - t):
+                nearest[t] = (index, pts, frame)
+        if pts > last:
+            break
+    return {
+        t: Frame(index, round(pts, 3), _image(frame, width, height))
+        for t, (index, pts, frame) in nearest.items()
+    }
