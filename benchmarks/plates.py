@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from models.plate_reader import rectify
+from models.plate_reader_paddle import PaddleUnavailable
 from models.registry import PLATE_READERS, ModelSet
 from models.types import Image
 
@@ -151,10 +152,14 @@ def main() -> None:
 
     results: dict[str, Any] = {}
     print(
-        f"{'backend':14}{'set':18}{'n':>5}{'exact %':>9}{'char %':>8}{'colour %':>10}{'ms/img':>8}"
+        f"{'backend':16}{'set':18}{'n':>5}{'exact %':>9}{'char %':>8}{'colour %':>10}{'ms/img':>8}"
     )
     for backend in args.backends.split(","):
-        reader = PLATE_READERS[backend](args.models)
+        try:
+            reader = PLATE_READERS[backend](args.models)
+        except PaddleUnavailable as exc:
+            print(f"{backend:16}skipped: {exc}")
+            continue
         results[backend] = {}
         for name, items in sets.items():
             exact = chars = colour_ok = colour_n = 0.0
@@ -182,7 +187,7 @@ def main() -> None:
             results[backend][name] = entry
             colour_pct = f"{100 * entry['colour_accuracy']:.1f}" if colour_n else "-"
             print(
-                f"{backend:14}{name:18}{n:>5}{100 * entry['exact_match']:>9.1f}"
+                f"{backend:16}{name:18}{n:>5}{100 * entry['exact_match']:>9.1f}"
                 f"{100 * entry['char_accuracy']:>8.1f}{colour_pct:>10}{ms:>8.1f}"
             )
     if args.json:

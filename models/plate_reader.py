@@ -1,8 +1,9 @@
-"""Plate reading: rectify a detected plate by its corners, read it with PP-OCRv4 (ONNX).
+"""Plate reading: rectify a detected plate by its corners, read it with PP-OCRv4.
 
 The recogniser is a general Chinese text model; decoding is constrained to the plate alphabet
 (and the first character to a province), and a read that breaks the plate grammar is marked
-invalid, so it is never reported as a plate.
+invalid, so it is never reported as a plate. The network runs on ONNX Runtime here, or on
+Paddle Inference (models/plate_reader_paddle.py); everything around it is shared.
 """
 
 from __future__ import annotations
@@ -45,21 +46,22 @@ def _restore_contrast(image: Image) -> Image:
     return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), np.uint8)
 
 
-class OnnxPlateReader:
-    """PP-OCRv4 mobile recogniser through ONNX Runtime, with plate-constrained CTC decoding."""
+class CtcPlateReader:
+    """PP-OCRv4 mobile recogniser with plate-constrained CTC decoding; a subclass runs the
+    network (``_infer``: a batch of 1x3x48xW tensors to per-step character probabilities)."""
 
-    name = "ppocrv4_onnx"
+    name = ""
 
-    def __init__(self, path: Path, info: ModelInfo) -> None:
+    def __init__(self, characters: list[str], info: ModelInfo) -> None:
         self.info = info
-        self._session: Any = session(path)
-        self._input = self._session.get_inputs()[0].name
-        chars = self._session.get_modelmeta().custom_metadata_map["character"].splitlines()
-        self._charset = ["", *chars, " "]
+        self._charset = ["", *characters, " "]  # CTC blank first, PP-OCR's space last
         allowed = [i for i, c in enumerate(self._charset) if c in PLATE_ALPHABET]
         self._allowed = np.array([0, *allowed])
         self._province = np.array([i for i, c in enumerate(self._charset) if c and c in PROVINCES])
         self._slots = plate_slots(self._charset)
+
+    def _infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        raise NotImplementedError
 
     def _tensor(self, crop: Image) -> npt.NDArray[np.float32]:
         """PP-OCR's own input: height 48, aspect kept, zero-padded on the right to at least
@@ -87,7 +89,7 @@ class OnnxPlateReader:
         return "".join(text), float(np.mean(confidences)) if confidences else 0.0
 
     def _read_line(self, crop: Image, first_is_province: bool) -> tuple[str, float]:
-        probs = self._session.run(None, {self._input: self._tensor(crop)})[0][0]
+        probs = self._infer(self._tensor(crop))[0]
         return self._decode(probs, first_is_province)
 
     def _read_top_row(self, plate_image: Image) -> tuple[str, float]:
@@ -125,7 +127,7 @@ class OnnxPlateReader:
         smooth = np.asarray(cv2.GaussianBlur(plate_image, (3, 3), 0), np.uint8)
         views = [plate_image, _restore_contrast(plate_image), smooth]
         batch = np.concatenate([self._tensor(v) for v in views])
-        probs = self._session.run(None, {self._input: batch})[0]
+        probs = self._infer(batch)
         reads = []
         for p in probs:
             raw, confidence = self._decode(p, True)
@@ -160,6 +162,21 @@ class OnnxPlateReader:
             return None
         _, text, confidence = max(found)
         return PlateText(text, confidence, True)
+
+
+class OnnxPlateReader(CtcPlateReader):
+    """The recogniser on ONNX Runtime (CPU, or CUDA where a GPU build is installed)."""
+
+    name = "ppocrv4_onnx"
+
+    def __init__(self, path: Path, info: ModelInfo) -> None:
+        self._session: Any = session(path)
+        self._input = self._session.get_inputs()[0].name
+        meta = self._session.get_modelmeta().custom_metadata_map
+        super().__init__(meta["character"].splitlines(), info)
+
+    def _infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(self._session.run(None, {self._input: batch})[0], np.float32)
 
 
 class OnnxPlateColour:

@@ -92,6 +92,14 @@ def _ppocr_onnx(models_dir: Path) -> PlateReader:
     return OnnxPlateReader(*resolve(models_dir, "ppocrv4_rec"))
 
 
+def _ppocr_paddle(models_dir: Path) -> PlateReader:
+    from models.plate_reader_paddle import PaddlePlateReader
+
+    graph, _ = resolve(models_dir, "ppocrv4_rec_paddle_graph")
+    config, _ = resolve(models_dir, "ppocrv4_rec_paddle_config")
+    return PaddlePlateReader(graph, *resolve(models_dir, "ppocrv4_rec_paddle"), config=config)
+
+
 def _rapidocr(models_dir: Path) -> PlateReader:
     from models.plate_reader_rapidocr import RapidOcrPlateReader
 
@@ -120,6 +128,7 @@ PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {
 }
 PLATE_READERS: dict[str, Callable[[Path], PlateReader]] = {
     "ppocrv4_onnx": _ppocr_onnx,
+    "ppocrv4_paddle": _ppocr_paddle,  # needs the optional paddle extra
     "rapidocr": _rapidocr,
 }
 

@@ -63,6 +63,24 @@ WEIGHTS: dict[str, WeightSpec] = {
             "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
             "Apache-2.0 (PaddleOCR)",
         ),
+        WeightSpec(
+            "ppocrv4_rec_paddle",
+            "paddle/PP-OCRv4_mobile_rec/inference.pdiparams",
+            "a6dbfa63e7ee161688523c954e9e293f77dc24044db81e836ff9c7f103fd191a",
+            "Apache-2.0 (PaddleOCR)",
+        ),
+        WeightSpec(
+            "ppocrv4_rec_paddle_graph",
+            "paddle/PP-OCRv4_mobile_rec/inference.pdmodel",
+            "bf78f3898a004615e69c676259d8171bd7ae99000653b41fd72aaa36ae8bd304",
+            "Apache-2.0 (PaddleOCR)",
+        ),
+        WeightSpec(
+            "ppocrv4_rec_paddle_config",
+            "paddle/PP-OCRv4_mobile_rec/inference.yml",
+            "a639bc8b1c97a123efef5c1db4a6b5cefd20e3f31bd98bfbed5d43f2f3c6549b",
+            "Apache-2.0 (PaddleOCR); the YAML written for paddleocr 3.x",
+        ),
     )
 }
 

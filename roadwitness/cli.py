@@ -188,7 +188,9 @@ def process(
     except (RuleConfigError, TrackError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    models = ModelSet(settings.models_dir, settings.detector, settings.plate_detector_size)
+    models = ModelSet(
+        settings.models_dir, settings.detector, settings.plate_detector_size, settings.plate_reader
+    )
     with _progress() as progress:
         task = progress.add_task(f"{path.name}", total=None)
         try:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     """Real sample media for the demo (never copied into the repository)."""
     detector: Literal["yolov8n_int8_tflite", "yolox_nano_onnx"] = "yolov8n_int8_tflite"
     plate_detector_size: Literal[320, 640] = 640
+    plate_reader: Literal["ppocrv4_onnx", "ppocrv4_paddle", "rapidocr"] = "ppocrv4_onnx"
+    """The same PP-OCRv4 network on ONNX Runtime (default) or on Paddle Inference (needs the
+    paddle extra); rapidocr is the plain free-text reading, for comparison."""
     rules_file: Path | None = None
     """Rule data (YAML, with GeoJSON road segments beside it); None runs the rules with their
     defaults and no road segments, so only covered-plate and declared reports become cases."""

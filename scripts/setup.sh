@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install roadwitness and its test tools into .venv (idempotent; re-runs only when
-# pyproject.toml changes). Needs Python >= 3.11 and the package registries.
+# pyproject.toml or the extras change). Needs Python >= 3.11 and the package registries.
+# EXTRAS picks the optional parts: "dev" (default), "dev,paddle" adds the Paddle Inference
+# plate reader backend (about 700 MB; the tests use it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -9,12 +11,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.roadwitness-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+EXTRAS="${EXTRAS:-dev}"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing roadwitness and its dependencies (torch, ultralytics, onnxruntime: a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   # torch 2.14.1 / torchvision 0.29.1 are pinned in pyproject.toml (ultralytics needs torchvision).
-  .venv/bin/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install --quiet -e ".[$EXTRAS]" 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c "import roadwitness.cli, ultralytics, onnxruntime, torchvision" \
     || { echo "install failed" >&2; exit 1; }
   echo "$want" > "$stamp"

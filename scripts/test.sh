@@ -3,7 +3,7 @@
 # server is started by the tests; PostgreSQL is expected on 127.0.0.1:5432 with trust auth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+EXTRAS=dev,paddle bash scripts/setup.sh
 bash scripts/test-system.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -38,7 +38,7 @@ EXTENSIONS = {
 
 def models_for(services: Services) -> ModelSet:
     s = services.settings
-    return ModelSet(s.models_dir, s.detector, s.plate_detector_size)
+    return ModelSet(s.models_dir, s.detector, s.plate_detector_size, s.plate_reader)
 
 
 def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:

@@ -1,5 +1,7 @@
 """Real plates from ../shared/data read by the real detector + rectifier + PP-OCRv4 reader."""
 
+import importlib.util
+import os
 from typing import Any
 
 import cv2
@@ -28,9 +30,19 @@ def test_vehicle_photos_read_like_their_labels(models: Any) -> None:
     assert len(correct) / len(rows) >= 0.95, read
 
 
+def _reader(backend: str) -> Any:
+    """The backend; the Paddle one is skipped where paddlepaddle is not installed, except in
+    CI, whose test command installs it (scripts/test.sh)."""
+    if backend == "ppocrv4_paddle" and not importlib.util.find_spec("paddle"):
+        if os.environ.get("CI"):
+            pytest.fail("paddlepaddle missing: EXTRAS=dev,paddle bash scripts/setup.sh")
+        pytest.skip("paddlepaddle not installed (EXTRAS=dev,paddle bash scripts/setup.sh)")
+    return PLATE_READERS[backend](MODELS_DIR)
+
+
 @pytest.mark.parametrize("backend", sorted(PLATE_READERS))
 def test_every_reader_backend_reads_real_plate_crops(backend: str) -> None:
-    reader = PLATE_READERS[backend](MODELS_DIR)
+    reader = _reader(backend)
     rows = [r for r in labels() if r["kind"] == "plate_crop"]
     correct = 0
     for row in rows:
@@ -80,3 +92,21 @@ def test_real_road_texture_never_reads_as_a_plate(models: Any) -> None:
             x, y = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
             reads.append(models.reader.read(cv2.resize(frame[y : y + ch, x : x + cw], (168, 48))))
     assert len(reads) == 150 and not [r.text for r in reads if r.valid]
+
+
+def test_paddle_and_onnx_engines_agree_on_real_plates(models: Any) -> None:
+    """The same network on two engines: the same per-step probabilities and the same reads,
+    one- and two-row plates alike."""
+    paddle, onnx = _reader("ppocrv4_paddle"), PLATE_READERS["ppocrv4_onnx"](MODELS_DIR)
+    for row in [r for r in labels() if r["kind"] == "vehicle_image"]:
+        image = cv2.imread(str(DATA_DIR / row["file"]))
+        plate = models.plates.detect(image)[0]
+        crop = rectify(image, plate)
+        batch = paddle._tensor(crop)
+        np.testing.assert_allclose(paddle._infer(batch), onnx._infer(batch), atol=1e-3)
+        by_paddle, by_onnx = (
+            paddle.read(crop, plate.double_layer),
+            onnx.read(crop, plate.double_layer),
+        )
+        assert (by_paddle.text, by_paddle.valid) == (by_onnx.text, by_onnx.valid)
+        assert by_paddle.confidence == pytest.approx(by_onnx.confidence, abs=1e-3)

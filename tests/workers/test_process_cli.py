@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from roadwitness.cli import app
@@ -31,6 +32,20 @@ def test_process_real_photo(tmp_path: Path) -> None:
         case["evidence"]
     )
     assert summary["models"]["ppocrv4_rec"]["sha256"].startswith("48fc40f2")
+
+
+def test_process_with_the_paddle_reader_records_its_weights(tmp_path: Path) -> None:
+    pytest.importorskip("paddle", reason="EXTRAS=dev,paddle bash scripts/setup.sh")
+    row = next(r for r in labels() if r["file"] == "images/dev_vehicle_005.jpg")
+    result = CliRunner().invoke(
+        app,
+        ["process", str(DATA_DIR / row["file"]), "--out", str(tmp_path), "--violation", "other"],
+        env={**ENV, "ROADWITNESS_PLATE_READER": "ppocrv4_paddle"},
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [c["plate"] for c in summary["cases"]] == [row["plate_text"]]
+    assert summary["models"]["ppocrv4_rec_paddle"]["sha256"].startswith("a6dbfa63")
 
 
 def test_process_video_made_from_a_real_photo(tmp_path: Path, pan_video: tuple[Path, str]) -> None:
