@@ -27,6 +27,10 @@ DOUBLE_SIZE = (220, 110)
 COLOURS = ("blue", "green", "yellow")
 SHAPE_SLACK = 3.0
 SHAPE_MIN_CONFIDENCE = 0.5
+CLEAR_READ = 0.97
+"""A plain read this confident is kept without the other views: the same reads as always
+looking three times (benchmarks/plates.py --degrade: 100 % clean, 82.4 % degraded), at
+50 instead of 112 ms per clean image; at 0.9 the degraded set fell to 80 %."""
 
 
 def rectify(image: Image, plate: PlateDetection) -> Image:
@@ -119,20 +123,22 @@ class CtcPlateReader:
         return PlateText(text=text, confidence=confidence, valid=is_valid_plate(text))
 
     def _read_single(self, plate_image: Image) -> PlateText:
-        """Read the plate as it is, with its contrast restored (dusk, haze) and smoothed
-        (compression blocks), in one batch; the most confident read that fits the grammar
-        wins; if none reads as a plate, decoding held to the plate's shape tries again.
+        """Read the plate as it is; unless that read is clear (CLEAR_READ), read it again with
+        its contrast restored (dusk, haze) and smoothed (compression blocks), in one batch; the
+        most confident read that fits the grammar wins; if none reads as a plate, decoding
+        held to the plate's shape tries again.
         Measured with benchmarks/plates.py --degrade: 72 % -> 81 % (views) -> 83 % (shape),
         clean 100 %."""
+        first = self._infer(self._tensor(plate_image))
+        plain = self._as_read(first[0])
+        if plain.valid and plain.confidence >= CLEAR_READ:
+            return plain  # a clear plate needs no second look (most frames of a clip)
         smooth = np.asarray(cv2.GaussianBlur(plate_image, (3, 3), 0), np.uint8)
-        views = [plate_image, _restore_contrast(plate_image), smooth]
-        batch = np.concatenate([self._tensor(v) for v in views])
-        probs = self._infer(batch)
-        reads = []
-        for p in probs:
-            raw, confidence = self._decode(p, True)
-            text = normalise(raw)
-            reads.append(PlateText(text, confidence, is_valid_plate(text)))
+        views = [_restore_contrast(plate_image), smooth]
+        probs = np.concatenate(
+            [first, self._infer(np.concatenate([self._tensor(v) for v in views]))]
+        )
+        reads = [plain, *(self._as_read(p) for p in probs[1:])]
         best = max(reads, key=lambda r: (r.valid, r.confidence))
         if best.valid:
             return best
@@ -140,6 +146,11 @@ class CtcPlateReader:
         width = min(MAX_WIDTH, math.ceil(48 * w / h))  # the steps that see the plate, not padding
         steps = math.ceil(probs.shape[1] * width / max(320, width)) + 1
         return self._read_as_plate(probs[:, :steps].mean(axis=0)) or best
+
+    def _as_read(self, probs: npt.NDArray[np.float32]) -> PlateText:
+        raw, confidence = self._decode(probs, True)
+        text = normalise(raw)
+        return PlateText(text, confidence, is_valid_plate(text))
 
     def _read_as_plate(self, probs: npt.NDArray[np.float32]) -> PlateText | None:
         """When no view reads as a plate: the most probable alignment of the views' mean that

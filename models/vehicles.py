@@ -20,7 +20,12 @@ class UltralyticsVehicleDetector:
             "YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "roadwitness-ultralytics")
         )
         from ultralytics import YOLO  # type: ignore[attr-defined]
+        from ultralytics.nn.backends import litert
 
+        # ultralytics gives LiteRT one core less than the machine has (it keeps one for data
+        # loader workers when training); a worker has nothing else running while it detects,
+        # and on 2 cores the second thread makes detection 1.7x faster (374 -> 217 ms here).
+        litert.NUM_THREADS = os.cpu_count() or 1  # type: ignore[attr-defined]
         self.info = info
         self.conf = conf
         self.imgsz = imgsz
