@@ -71,6 +71,12 @@ def _ultralytics_tflite(models_dir: Path) -> VehicleDetector:
     return UltralyticsVehicleDetector(*resolve(models_dir, "yolov8n_int8_tflite"))
 
 
+def _yolov8n_onnx(models_dir: Path) -> VehicleDetector:
+    from models.vehicles_onnx import OnnxYolov8VehicleDetector
+
+    return OnnxYolov8VehicleDetector(*resolve(models_dir, "yolov8n_int8_tflite"))
+
+
 def _yolox_onnx(models_dir: Path) -> VehicleDetector:
     from models.vehicles_yolox import YoloxVehicleDetector
 
@@ -120,6 +126,7 @@ def _colour(models_dir: Path) -> PlateColourClassifier:
 
 VEHICLE_DETECTORS: dict[str, Callable[[Path], VehicleDetector]] = {
     "yolov8n_int8_tflite": _ultralytics_tflite,
+    "yolov8n_onnx": _yolov8n_onnx,  # the same weights, derived once into ONNX
     "yolox_nano_onnx": _yolox_onnx,
 }
 PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {

@@ -12,13 +12,17 @@ from models.types import Box, Image, ModelInfo, Vehicle
 COCO_VEHICLES = {2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
 
 
+def offline_ultralytics() -> None:
+    """Never let ultralytics reach for the network or write settings into $HOME."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault(
+        "YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "roadwitness-ultralytics")
+    )
+
+
 class UltralyticsVehicleDetector:
     def __init__(self, path: Path, info: ModelInfo, conf: float = 0.25, imgsz: int = 640) -> None:
-        # Never let ultralytics reach for the network or write settings into $HOME.
-        os.environ.setdefault("YOLO_OFFLINE", "1")
-        os.environ.setdefault(
-            "YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "roadwitness-ultralytics")
-        )
+        offline_ultralytics()
         from ultralytics import YOLO  # type: ignore[attr-defined]
         from ultralytics.nn.backends import litert
 

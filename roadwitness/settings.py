@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     models_dir: Path = Path("../shared/models")
     samples_dir: Path = Path("../shared/data")
     """Real sample media for the demo (never copied into the repository)."""
-    detector: Literal["yolov8n_int8_tflite", "yolox_nano_onnx"] = "yolov8n_int8_tflite"
+    detector: Literal["yolov8n_int8_tflite", "yolov8n_onnx", "yolox_nano_onnx"] = (
+        "yolov8n_int8_tflite"
+    )
     plate_detector_size: Literal[320, 640] = 640
     plate_reader: Literal["ppocrv4_onnx", "ppocrv4_paddle", "rapidocr"] = "ppocrv4_onnx"
     """The same PP-OCRv4 network on ONNX Runtime (default) or on Paddle Inference (needs the

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import pytest
 
+from models.derive import yolov8n_onnx
 from models.registry import VEHICLE_DETECTORS
 from models.tracker import ByteTrackTracker
+from models.types import Box
+from models.weights import resolve
 from tests.conftest import DATA_DIR, MODELS_DIR
 
 SAMPLES = MODELS_DIR / "samples"
@@ -35,3 +40,43 @@ def test_tracker_keeps_one_id_per_vehicle() -> None:
             sorted(t.track_id for t in tracker.update(detector.detect(moved), moved.shape[:2]))
         )
     assert len(ids[0]) >= 3 and all(frame == ids[0] for frame in ids)
+
+
+def _iou(a: Box, b: Box) -> float:
+    w = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
+    h = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
+    inter = w * h
+    return inter / (a.width * a.height + b.width * b.height - inter)
+
+
+def test_yolov8n_derived_into_onnx_sees_what_the_tflite_file_sees() -> None:
+    """The same weights on ONNX Runtime: every vehicle the shipped TFLite model is sure of
+    (>= 0.5) in the real photos is found again, same class, boxes overlapping >= 0.85; the
+    confidences differ a little (LiteRT quantises activations, and the frame is letterboxed
+    to its own aspect, not a square)."""
+    derived = VEHICLE_DETECTORS["yolov8n_onnx"](MODELS_DIR)
+    shipped = VEHICLE_DETECTORS["yolov8n_int8_tflite"](MODELS_DIR)
+    photos = [*SAMPLES.iterdir(), *(DATA_DIR / "images").iterdir()]
+    checked = 0
+    for photo in photos:
+        image = cv2.imread(str(photo))
+        found = derived.detect(image)
+        for sure in (v for v in shipped.detect(image) if v.confidence >= 0.5):
+            twin = max(found, key=lambda v: _iou(v.box, sure.box), default=None)
+            assert twin is not None and twin.kind == sure.kind, (photo.name, sure)
+            assert _iou(twin.box, sure.box) >= 0.85, (photo.name, sure, twin)
+            assert twin.confidence == pytest.approx(sure.confidence, abs=0.25)
+            checked += 1
+    assert checked >= 30
+
+
+def test_derived_onnx_is_made_once_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROADWITNESS_CACHE_DIR", str(tmp_path))
+    path, info = resolve(MODELS_DIR, "yolov8n_int8_tflite")
+    made = yolov8n_onnx(path, info.sha256)
+    assert made.parent == tmp_path and info.sha256[:16] in made.name
+    stamp = made.stat().st_mtime_ns
+    assert yolov8n_onnx(path, info.sha256) == made and made.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [made.name]  # no partial file left

@@ -1,0 +1,64 @@
+"""Vehicle detection with YOLOv8n on ONNX Runtime, from the ONNX derived out of the shipped
+TFLite weights (models/derive.py): the same network, letterboxed to the frame's own aspect
+(a 1920x1080 frame is read at 640x384, not padded to 640x640), ultralytics' pre- and
+post-processing (RGB 0..1, grey 114 padding, class-agnostic NMS at IoU 0.7)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from models.derive import yolov8n_onnx
+from models.onnx import session
+from models.types import Box, Image, ModelInfo, Vehicle
+from models.vehicles import COCO_VEHICLES
+
+STRIDE = 32
+
+
+class OnnxYolov8VehicleDetector:
+    def __init__(
+        self, tflite: Path, info: ModelInfo, conf: float = 0.25, iou: float = 0.7, size: int = 640
+    ) -> None:
+        self.info = info
+        self.conf, self.iou, self.size = conf, iou, size
+        self._session: Any = session(yolov8n_onnx(tflite, info.sha256))
+        self._classes = np.array(sorted(COCO_VEHICLES))
+
+    def detect(self, image: Image) -> list[Vehicle]:
+        h, w = image.shape[:2]
+        scale = min(self.size / w, self.size / h)
+        rw, rh = round(w * scale), round(h * scale)
+        cw, ch = (math.ceil(v / STRIDE) * STRIDE for v in (rw, rh))
+        left, top = (cw - rw) // 2, (ch - rh) // 2
+        canvas = np.full((ch, cw, 3), 114, np.uint8)
+        canvas[top : top + rh, left : left + rw] = cv2.resize(
+            image, (rw, rh), interpolation=cv2.INTER_LINEAR
+        )
+        tensor = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+        out = self._session.run(None, {"images": np.ascontiguousarray(tensor)})[0][0]
+        scores = out[4 + self._classes].T
+        best = scores.argmax(axis=1)
+        score = scores[np.arange(len(scores)), best]
+        keep = score > self.conf
+        if not keep.any():
+            return []
+        cx, cy, bw, bh = out[:4, keep]
+        boxes = np.stack([cx - bw / 2 - left, cy - bh / 2 - top, bw, bh], axis=1) / scale
+        score, best = score[keep], best[keep]
+        chosen = cv2.dnn.NMSBoxes(boxes.tolist(), score.tolist(), self.conf, self.iou)
+        found = []
+        for i in np.array(chosen).reshape(-1):
+            x, y, bw_, bh_ = boxes[i].tolist()
+            found.append(
+                Vehicle(
+                    Box(max(0.0, x), max(0.0, y), min(w - 1.0, x + bw_), min(h - 1.0, y + bh_)),
+                    COCO_VEHICLES[int(self._classes[best[i]])],
+                    float(score[i]),
+                )
+            )
+        return sorted(found, key=lambda v: -v.confidence)
