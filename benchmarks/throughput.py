@@ -121,8 +121,8 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=SHARED / "models")
     parser.add_argument(
         "--detector",
-        default="yolov8n_int8_tflite",
-        help="our vehicle detector: yolov8n_int8_tflite or yolox_nano_onnx",
+        default="yolov8n_onnx",
+        help="our vehicle detector: yolov8n_onnx, yolov8n_int8_tflite or yolox_nano_onnx",
     )
     parser.add_argument("--skip-plain", action="store_true", help="the plain way is slow")
     parser.add_argument("--json", type=Path)

@@ -146,7 +146,7 @@ class ModelSet:
     def __init__(
         self,
         models_dir: Path,
-        detector: str = "yolov8n_int8_tflite",
+        detector: str = "yolov8n_onnx",
         plate_detector_size: int = 640,
         reader: str = "ppocrv4_onnx",
     ) -> None:

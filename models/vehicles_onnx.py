@@ -24,7 +24,7 @@ class OnnxYolov8VehicleDetector:
     def __init__(
         self, tflite: Path, info: ModelInfo, conf: float = 0.25, iou: float = 0.7, size: int = 640
     ) -> None:
-        self.info = info
+        self.info = ModelInfo("yolov8n_onnx", info.file, info.sha256)  # derived from this file
         self.conf, self.iou, self.size = conf, iou, size
         self._session: Any = session(yolov8n_onnx(tflite, info.sha256))
         self._classes = np.array(sorted(COCO_VEHICLES))

@@ -69,7 +69,7 @@ def test_bus_lane_case_carries_a_package_that_verifies_until_a_byte_changes(
     meta = json.loads(b"".join(services.store.iter_bytes(meta_item.key)))
     assert meta["rule"] == {"id": "bus_lane@1", "version": 1}
     assert meta["time_source"] == "device_clock" and meta["place_source"] == "device_track"
-    assert set(meta["models"]) >= {"yolov8n_int8_tflite", "ppocrv4_rec"}
+    assert set(meta["models"]) >= {"yolov8n_onnx", "ppocrv4_rec"}
     assert meta["moments"]["during"]["latitude"] is not None
 
     with services.sessions.begin() as session:
