@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.weights import ModelUnavailable
+
 SOURCE_OUTPUT_TOLERANCE = 0.2
 """Largest class-score difference allowed against the TFLite output on the probe: LiteRT
 quantises activations to int8 on the fly, the derived graph keeps them float."""
@@ -118,12 +120,15 @@ def _torch_model(tflite: Path) -> Any:
     for hook in hooks:
         hook.remove()
     if len(used) != len(convs) or len(layers) != len(convs):
-        raise RuntimeError(f"{tflite}: {len(convs)} convolutions, YOLOv8n has {len(layers)}")
+        raise ModelUnavailable(f"{tflite}: {len(convs)} convolutions, YOLOv8n has {len(layers)}")
     with torch.no_grad():
         derived = model(tensor)[0].numpy()
     gap = float(np.abs(derived[:, 4:] - expected[:, 4:]).max())
     if gap > SOURCE_OUTPUT_TOLERANCE:
-        raise RuntimeError(f"{tflite}: derived YOLOv8n differs from it by {gap:.3f} in scores")
+        raise ModelUnavailable(
+            f"{tflite}: the YOLOv8n derived from it differs by {gap:.3f} in scores; "
+            "set detector=yolov8n_int8_tflite to run the file itself"
+        )
     return model
 
 

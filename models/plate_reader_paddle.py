@@ -21,9 +21,10 @@ import yaml
 
 from models.plate_reader import CtcPlateReader
 from models.types import ModelInfo
+from models.weights import ModelUnavailable
 
 
-class PaddleUnavailable(RuntimeError):
+class PaddleUnavailable(ModelUnavailable):
     """paddlepaddle is not installed."""
 
 

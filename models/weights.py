@@ -85,7 +85,11 @@ WEIGHTS: dict[str, WeightSpec] = {
 }
 
 
-class WeightError(RuntimeError):
+class ModelUnavailable(RuntimeError):
+    """A model cannot be loaded here; the message says what to do."""
+
+
+class WeightError(ModelUnavailable):
     """A weight file is missing or is not the file we expect."""
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -177,7 +178,7 @@ def process(
     from ingest.media import MediaError
     from ingest.tracks import TrackError
     from models.registry import ModelSet
-    from models.weights import WeightError
+    from models.weights import ModelUnavailable
     from workers.process import expected_frames, process_file
     from workers.rules import RuleConfigError, load_rules
 
@@ -186,7 +187,7 @@ def process(
         book = load_rules(settings.rules_file)
         positions = _read_track(track) if track else ()
     except (RuleConfigError, TrackError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     models = ModelSet(
         settings.models_dir, settings.detector, settings.plate_detector_size, settings.plate_reader
@@ -208,8 +209,8 @@ def process(
                 ),
                 on_frame=lambda _frame: progress.advance(task),
             )
-        except (MediaError, WeightError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
+        except (MediaError, ModelUnavailable) as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
     rows = [{"source": str(path), **c} for c in summary["cases"]]
     console.print(
@@ -294,7 +295,7 @@ def device_add(
     try:
         credential = _identity(config).register_device(device_id, owner, model, public_key)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     _save_credential(credential, key_out)
 
@@ -315,7 +316,7 @@ def device_rotate(
             device_id, public_key, timedelta(hours=grace_hours)
         )
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     _save_credential(credential, key_out)
 
@@ -326,7 +327,7 @@ def device_revoke(device_id: str, config: ConfigOpt = None) -> None:
     try:
         _identity(config).revoke_device(device_id)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     console.print(f"device {device_id} revoked")
 
@@ -360,7 +361,7 @@ def dashcam_upload(
                 clip, event_id=event_id, track=track, declared_violation=violation
             )
         except (ProtocolError, ConnectionError, ValueError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from exc
         progress.update(task, completed=size)
     console.print(

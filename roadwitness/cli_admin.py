@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from roadwitness.settings import load_settings
 
@@ -63,7 +64,7 @@ def staff_add(
     try:
         services.staff.add_user(username, role, password, name, "cli:staff-add")
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     finally:
         services.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,21 @@ def test_process_real_photo(tmp_path: Path) -> None:
         case["evidence"]
     )
     assert summary["models"]["ppocrv4_rec"]["sha256"].startswith("48fc40f2")
+
+
+def test_process_says_how_to_install_a_missing_reader_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "paddle", None)  # as on a machine without paddlepaddle
+    photo = DATA_DIR / "images" / "dev_vehicle_011.jpg"
+    result = CliRunner().invoke(
+        app,
+        ["process", str(photo), "--out", str(tmp_path)],
+        env={**ENV, "ROADWITNESS_PLATE_READER": "ppocrv4_paddle"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "pip install 'roadwitness[paddle]'" in result.output
+    assert not (tmp_path / "summary.json").exists()
 
 
 def test_process_with_the_paddle_reader_records_its_weights(tmp_path: Path) -> None:
