@@ -78,3 +78,18 @@ def s3_overrides(server: S3Server, bucket: str) -> dict[str, Any]:
         "s3_secret_key": server.secret_key,
         "s3_bucket": bucket,
     }
+
+
+def cuda_available() -> bool:
+    """A CUDA device that ONNX Runtime can use (the onnxruntime-gpu build on an NVIDIA host)."""
+    import onnxruntime
+
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any("gpu" in item.keywords for item in items) and not cuda_available():
+        skip = pytest.mark.skip(reason="needs a CUDA device and onnxruntime-gpu")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)

@@ -1,0 +1,44 @@
+"""The CUDA path: the same models on ONNX Runtime's CUDA provider give what the CPU gives.
+Marked gpu: skipped where ONNX Runtime has no CUDA device (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from models.derive import yolov8n_onnx
+from models.registry import PLATE_READERS
+from models.weights import resolve
+from tests.conftest import DATA_DIR, MODELS_DIR, labels
+
+pytestmark = pytest.mark.gpu
+
+
+def _session(path: object, provider: str) -> Any:
+    import onnxruntime
+
+    return onnxruntime.InferenceSession(str(path), providers=[provider])
+
+
+def test_derived_yolov8n_on_cuda_matches_the_cpu() -> None:
+    tflite, info = resolve(MODELS_DIR, "yolov8n_int8_tflite")
+    path = yolov8n_onnx(tflite, info.sha256)
+    image = cv2.imread(str(MODELS_DIR / "samples" / "hyperlpr_test_img.jpg"))
+    tensor = cv2.resize(image, (640, 384))[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0
+    tensor = np.ascontiguousarray(tensor, np.float32)
+    cpu = _session(path, "CPUExecutionProvider").run(None, {"images": tensor})[0]
+    gpu = _session(path, "CUDAExecutionProvider")
+    assert "CUDAExecutionProvider" in gpu.get_providers()
+    out = gpu.run(None, {"images": tensor})[0]
+    np.testing.assert_allclose(out[:, 4:], cpu[:, 4:], atol=2e-3)
+
+
+def test_plate_reader_on_cuda_reads_the_real_crops() -> None:
+    reader = PLATE_READERS["ppocrv4_onnx"](MODELS_DIR)  # models/onnx.py picks CUDA first
+    assert "CUDAExecutionProvider" in reader._session.get_providers()
+    rows = [r for r in labels() if r["kind"] == "plate_crop"]
+    read = [reader.read(cv2.imread(str(DATA_DIR / r["file"]))).text for r in rows]
+    assert sum(t == r["plate_text"] for t, r in zip(read, rows, strict=True)) >= 0.95 * len(rows)
