@@ -105,13 +105,19 @@ def worker(
 ) -> None:
     """Process queued submissions into candidate cases, until stopped."""
     from ingest.services import Services
+    from models.weights import ModelUnavailable
     from workers.jobs import SubmissionProcessor, models_for
     from workers.runner import run
 
     _logging(verbose)
     services = Services.build(_settings(config))
     models = models_for(services)
-    models.warm_up()
+    try:
+        models.warm_up()  # before taking any job: a worker that cannot read fails no report
+    except ModelUnavailable as exc:
+        services.close()
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
     stop = threading.Event()
     if services.settings.queue == "embedded":
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -50,6 +50,20 @@ def test_process_says_how_to_install_a_missing_reader_engine(
     assert not (tmp_path / "summary.json").exists()
 
 
+def test_worker_without_its_reader_engine_stops_before_taking_a_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "paddle", None)
+    env = {
+        **ENV,
+        "ROADWITNESS_PLATE_READER": "ppocrv4_paddle",
+        "ROADWITNESS_DATA_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(app, ["worker", "--drain"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "needs paddlepaddle" in result.output and "job(s)" not in result.output
+
+
 def test_process_with_the_paddle_reader_records_its_weights(tmp_path: Path) -> None:
     pytest.importorskip("paddle", reason="EXTRAS=dev,paddle bash scripts/setup.sh")
     row = next(r for r in labels() if r["file"] == "images/dev_vehicle_005.jpg")
