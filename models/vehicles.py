@@ -7,9 +7,41 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+import numpy.typing as npt
+
 from models.types import Box, Image, ModelInfo, Vehicle
 
 COCO_VEHICLES = {2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
+
+
+def vehicles_from(
+    centres: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
+    classes: npt.NDArray[np.int64],
+    shape: tuple[int, ...],
+    conf: float,
+    iou: float,
+) -> list[Vehicle]:
+    """Vehicles from per-anchor boxes (cx, cy, w, h in image pixels) and class scores (one
+    column per entry of ``classes``, COCO ids): best class above ``conf``, class-agnostic NMS,
+    boxes clipped to the image, most confident first."""
+    best = scores.argmax(axis=1)
+    score = scores[np.arange(len(scores)), best]
+    keep = score > conf
+    if not keep.any():
+        return []
+    (cx, cy, bw, bh), score, best = centres[keep].T, score[keep], best[keep]
+    xywh = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], axis=1)
+    chosen = cv2.dnn.NMSBoxes(xywh.tolist(), score.tolist(), conf, iou)
+    h, w = shape[:2]
+    found = []
+    for i in np.array(chosen).reshape(-1):
+        x, y, width, height = xywh[i].tolist()
+        box = Box(max(0.0, x), max(0.0, y), min(w - 1.0, x + width), min(h - 1.0, y + height))
+        found.append(Vehicle(box, COCO_VEHICLES[int(classes[best[i]])], float(score[i])))
+    return sorted(found, key=lambda v: -v.confidence)
 
 
 def offline_ultralytics() -> None:

@@ -14,8 +14,8 @@ import numpy as np
 
 from models.derive import yolov8n_onnx
 from models.onnx import session
-from models.types import Box, Image, ModelInfo, Vehicle
-from models.vehicles import COCO_VEHICLES
+from models.types import Image, ModelInfo, Vehicle
+from models.vehicles import COCO_VEHICLES, vehicles_from
 
 STRIDE = 32
 
@@ -41,24 +41,6 @@ class OnnxYolov8VehicleDetector:
         )
         tensor = canvas[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32) / 255.0
         out = self._session.run(None, {"images": np.ascontiguousarray(tensor)})[0][0]
+        centres = (out[:4].T - [left, top, 0, 0]) / scale
         scores = out[4 + self._classes].T
-        best = scores.argmax(axis=1)
-        score = scores[np.arange(len(scores)), best]
-        keep = score > self.conf
-        if not keep.any():
-            return []
-        cx, cy, bw, bh = out[:4, keep]
-        boxes = np.stack([cx - bw / 2 - left, cy - bh / 2 - top, bw, bh], axis=1) / scale
-        score, best = score[keep], best[keep]
-        chosen = cv2.dnn.NMSBoxes(boxes.tolist(), score.tolist(), self.conf, self.iou)
-        found = []
-        for i in np.array(chosen).reshape(-1):
-            x, y, bw_, bh_ = boxes[i].tolist()
-            found.append(
-                Vehicle(
-                    Box(max(0.0, x), max(0.0, y), min(w - 1.0, x + bw_), min(h - 1.0, y + bh_)),
-                    COCO_VEHICLES[int(self._classes[best[i]])],
-                    float(score[i]),
-                )
-            )
-        return sorted(found, key=lambda v: -v.confidence)
+        return vehicles_from(centres, scores, self._classes, image.shape, self.conf, self.iou)

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from models.onnx import session
-from models.types import Box, Image, ModelInfo, Vehicle
-from models.vehicles import COCO_VEHICLES
+from models.types import Image, ModelInfo, Vehicle
+from models.vehicles import COCO_VEHICLES, vehicles_from
 
 SIZE = 416
 
@@ -51,29 +51,7 @@ class YoloxVehicleDetector:
         tensor = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None], dtype=np.float32)
         out = self._session.run(None, {self._input: tensor})[0][0]
         scores = out[:, 4:5] * out[:, 5 + self._classes]
-        best = scores.argmax(axis=1)
-        score = scores[np.arange(len(scores)), best]
-        keep = score > self.conf
-        if not keep.any():
-            return []
-        xy = (out[keep, :2] + self._grid[keep]) * self._stride[keep]
-        wh = np.exp(out[keep, 2:4]) * self._stride[keep]
-        boxes = np.concatenate([xy - wh / 2, xy + wh / 2], axis=1) / scale
-        score, best = score[keep], best[keep]
-        chosen = cv2.dnn.NMSBoxes(
-            [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in boxes],
-            [float(s) for s in score],
-            self.conf,
-            self.iou,
-        )
-        found = []
-        for i in np.array(chosen).reshape(-1):
-            x1, y1, x2, y2 = boxes[i].tolist()
-            found.append(
-                Vehicle(
-                    Box(max(0.0, x1), max(0.0, y1), min(w - 1.0, x2), min(h - 1.0, y2)),
-                    COCO_VEHICLES[int(self._classes[best[i]])],
-                    float(score[i]),
-                )
-            )
-        return sorted(found, key=lambda v: -v.confidence)
+        xy = (out[:, :2] + self._grid) * self._stride / scale
+        wh = np.exp(out[:, 2:4]) * self._stride / scale
+        centres = np.concatenate([xy, wh], axis=1)
+        return vehicles_from(centres, scores, self._classes, image.shape, self.conf, self.iou)
