@@ -22,7 +22,7 @@ from api import (
 )
 from ingest.services import Services
 from roadwitness import __version__
-from roadwitness.settings import Settings, load_settings
+from settings import Settings, load_settings
 
 MULTIPART_OVERHEAD = 64 * 1024
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from ingest.migrate import upgrade
 from ingest.services import Services
 from ingest.submissions import Declared
 from models.registry import ModelSet
-from roadwitness.settings import load_settings
+from settings import load_settings
 from workers.jobs import SubmissionProcessor
 from workers.runner import run
 

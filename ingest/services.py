@@ -17,7 +17,7 @@ from ingest.staff import Staff
 from ingest.store import LocalStore, ObjectStore, S3Store
 from ingest.submissions import Intake
 from ingest.uploads import Uploads
-from roadwitness.settings import Settings
+from settings import Settings
 
 
 def make_store(settings: Settings) -> ObjectStore:

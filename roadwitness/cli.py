@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from roadwitness.cli_admin import evidence_app, staff_app
-from roadwitness.settings import Settings, load_settings
+from settings import Settings, load_settings
 
 app = typer.Typer(
     help="roadwitness: camera evidence of traffic violations in, cases out.",

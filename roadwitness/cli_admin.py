@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from roadwitness.settings import load_settings
+from settings import load_settings
 
 evidence_app = typer.Typer(help="Evidence packages.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts: officers, supervisors, admins.", no_args_is_help=True)

@@ -14,7 +14,7 @@ from ingest.migrate import upgrade
 from ingest.services import Services
 from ingest.submissions import Declared
 from roadwitness.samples import demo_samples
-from roadwitness.settings import Settings
+from settings import Settings
 from workers.jobs import SubmissionProcessor, models_for
 from workers.runner import run
 

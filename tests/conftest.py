@@ -57,7 +57,7 @@ def pan_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Any]:
-    from roadwitness.settings import load_settings
+    from settings import load_settings
 
     def build(**overrides: Any) -> Any:
         base: dict[str, Any] = {

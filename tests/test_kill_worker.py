@@ -13,7 +13,7 @@ from ingest.db import Case, Job, make_engine, make_sessionmaker
 from ingest.migrate import upgrade
 from ingest.services import Services
 from ingest.submissions import Declared
-from roadwitness.settings import load_settings
+from settings import load_settings
 from tests.conftest import MODELS_DIR
 from tests.processes import running, wait_for
 from tests.servers import postgres_database

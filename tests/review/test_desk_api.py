@@ -59,7 +59,7 @@ def _report(client: TestClient, token: str, photo: str, **form: str) -> str:
 
 @pytest.fixture(scope="module")
 def desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from roadwitness.settings import load_settings
+    from settings import load_settings
 
     settings = load_settings(
         None, data_dir=tmp_path_factory.mktemp("var"), models_dir=MODELS_DIR, claim_minutes=10

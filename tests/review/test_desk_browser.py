@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ingest.db import AuditEvent, Case
 from ingest.services import Services
 from ingest.submissions import Declared
-from roadwitness.settings import load_settings
+from settings import load_settings
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
 from tests.processes import api_server, run_cli
 from workers.jobs import SubmissionProcessor

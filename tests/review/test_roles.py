@@ -60,7 +60,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, Any]]]:
-    from roadwitness.settings import load_settings
+    from settings import load_settings
     from tests.conftest import MODELS_DIR
 
     settings = load_settings(None, data_dir=tmp_path_factory.mktemp("var"), models_dir=MODELS_DIR)
