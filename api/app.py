@@ -21,7 +21,7 @@ from api import (
     routes_submissions,
 )
 from ingest.services import Services
-from roadwitness import __version__
+from settings import VERSION as __version__
 from settings import Settings, load_settings
 
 MULTIPART_OVERHEAD = 64 * 1024

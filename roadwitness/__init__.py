@@ -1,3 +1,5 @@
 """roadwitness: camera evidence of traffic violations, turned into cases an officer can confirm."""
 
-__version__ = "0.1.0"
+from settings import VERSION as __version__
+
+__all__ = ["__version__"]
