@@ -20,7 +20,7 @@ from api import (
     routes_staff,
     routes_submissions,
 )
-from ingest.services import Services
+from cases.services import Services
 from settings import VERSION as __version__
 from settings import Settings, load_settings
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ingest.services import Services
+from cases.services import Services
 
 
 def get_services(request: Request) -> Services:

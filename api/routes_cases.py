@@ -24,10 +24,10 @@ from api.schemas_review import (
     VerificationOut,
 )
 from api.staff_auth import AnyStaff, Officer, Reviewer
-from ingest import lifecycle
-from ingest.custody import custody, verify_case
+from cases import lifecycle
+from cases.custody import custody, verify_case
+from cases.reward_ledger import reconcile
 from ingest.db import Case, EvidenceItem, Submission, now
-from ingest.reward_ledger import reconcile
 from models.grammar import is_valid_plate, normalise
 
 router = APIRouter(prefix="/v1", tags=["review"])

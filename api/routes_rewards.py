@@ -19,10 +19,10 @@ from api.deps import ServicesDep, SessionDep
 from api.routes_cases import reporter_ref
 from api.schemas import Problem
 from api.staff_auth import Admin, Supervisor
+from cases.reward_ledger import budget, mark_paid, statistics
+from cases.services import Services
 from ingest.db import AuditEvent, Case, Reporter, Submission
 from ingest.db_review import Reward, RewardBudget
-from ingest.reward_ledger import budget, mark_paid, statistics
-from ingest.services import Services
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
 Format = Literal["json", "csv"]

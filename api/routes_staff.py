@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import ServicesDep
 from api.schemas import Problem
 from api.staff_auth import COOKIE, Admin, AnyStaff, staff_token
-from ingest.staff import SESSION_HOURS
+from cases.staff import SESSION_HOURS
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 

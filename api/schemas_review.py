@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ingest.lifecycle import REJECT_REASONS
+from cases.lifecycle import REJECT_REASONS
 
 
 class EvidenceOut(BaseModel):

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import ServicesDep
+from cases.staff import StaffCaller
 from ingest.identity import AuthError
-from ingest.staff import StaffCaller
 
 COOKIE = "rw_staff"
 

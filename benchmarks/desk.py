@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, select
 
+from cases.services import Services
 from ingest.db import Case, EvidenceItem, Submission
 from ingest.migrate import upgrade
-from ingest.services import Services
 from ingest.submissions import Declared
 from models.registry import ModelSet
 from settings import load_settings

@@ -133,7 +133,7 @@ class Case(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     status: Mapped[str] = mapped_column(String(12), default="candidate")
     """candidate (in the review queue), under_review (claimed), confirmed, rejected; see
-    ``ingest.lifecycle``."""
+    ``cases.lifecycle``."""
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None] = mapped_column()
     incident_id: Mapped[str | None] = mapped_column(String(32), index=True)

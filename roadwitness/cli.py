@@ -104,7 +104,7 @@ def worker(
     verbose: bool = True,
 ) -> None:
     """Process queued submissions into candidate cases, until stopped."""
-    from ingest.services import Services
+    from cases.services import Services
     from models.weights import ModelUnavailable
     from workers.jobs import SubmissionProcessor, models_for
     from workers.runner import run

@@ -24,8 +24,8 @@ def evidence_verify(
 ) -> None:
     """Recompute the SHA-256 of every file of a case's evidence package and of the original,
     and compare them with the database and the package's manifest. Exit 1 on any mismatch."""
-    from ingest.custody import verify_case
-    from ingest.services import Services
+    from cases.custody import verify_case
+    from cases.services import Services
 
     services = Services.build(load_settings(config))
     with services.sessions.begin() as session:
@@ -58,7 +58,7 @@ def staff_add(
     config: ConfigOpt = None,
 ) -> None:
     """Create a staff account that signs in to the review desk and the staff API."""
-    from ingest.services import Services
+    from cases.services import Services
 
     services = Services.build(load_settings(config))
     try:

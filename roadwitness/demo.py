@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from cases.services import Services
 from ingest.db import Case, Submission
 from ingest.migrate import upgrade
-from ingest.services import Services
 from ingest.submissions import Declared
 from roadwitness.samples import demo_samples
 from settings import Settings

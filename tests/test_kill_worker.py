@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from cases.services import Services
 from ingest.db import Case, Job, make_engine, make_sessionmaker
 from ingest.migrate import upgrade
-from ingest.services import Services
 from ingest.submissions import Declared
 from settings import load_settings
 from tests.conftest import MODELS_DIR

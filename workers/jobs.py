@@ -12,15 +12,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ingest.custody import custody
+from cases.clones import flag_clones, join_incidents
+from cases.custody import custody
+from cases.services import Services
 from ingest.db import AuditEvent, Case, EvidenceItem, Job, Submission
 from ingest.media import MediaInfo, probe
 from ingest.queue import Claim
-from ingest.services import Services
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
-from workers.clones import flag_clones, join_incidents
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts

@@ -8,9 +8,9 @@ import socket
 import threading
 from collections.abc import Callable
 
+from cases.services import Services
 from ingest.dispatch import QUEUE, TASK, ProcrastinateDispatch, procrastinate_app, sweep
 from ingest.queue import Claim, Handler, run_claimed, run_worker
-from ingest.services import Services
 
 log = logging.getLogger(__name__)
 

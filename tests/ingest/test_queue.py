@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
+from cases.services import Services
 from ingest.db import AuditEvent, Job, MediaObject, Submission
 from ingest.migrate import upgrade
 from ingest.queue import Claim, LostLease, run_claimed, run_worker
-from ingest.services import Services
 from ingest.store import sha256_file
 from ingest.submissions import Declared, original_key
 from tests.conftest import DATA_DIR

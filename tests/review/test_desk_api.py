@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from ingest import lifecycle
+from cases import lifecycle
 from ingest.db import AuditEvent, Case
 from ingest.migrate import upgrade
 from tests.conftest import DATA_DIR, MODELS_DIR

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from cases.services import Services
 from ingest.db import AuditEvent, Case
-from ingest.services import Services
 from ingest.submissions import Declared
 from settings import load_settings
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.rewards import ConfirmedCase, PolicyError, Reporter, compute, load_policy
+from cases.rewards import ConfirmedCase, PolicyError, Reporter, compute, load_policy
 
 POLICY = load_policy()
 NAMED = {

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ingest.custody import verify_case
+from cases.custody import verify_case
+from cases.services import Services
 from ingest.db import AuditEvent, Case
 from ingest.migrate import upgrade
-from ingest.services import Services
 from ingest.store import LocalStore
 from ingest.submissions import Declared
 from ingest.tracks import parse

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.rewards import ConfirmedCase, Policy, compute
+from cases.rewards import Reporter as RewardReporter
 from ingest.db import Case, Reporter, Submission, now
 from ingest.db_review import Reward, RewardBudget
-from ingest.rewards import ConfirmedCase, Policy, compute
-from ingest.rewards import Reporter as RewardReporter
 
 
 def reconcile(session: Session, policy: Policy) -> int:

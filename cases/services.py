@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases.rewards import Policy, load_policy
+from cases.staff import Staff
 from ingest.db import make_engine, make_sessionmaker
 from ingest.dispatch import Dispatcher, PollingDispatch, ProcrastinateDispatch
 from ingest.identity import Identity
 from ingest.queue import Ledger
-from ingest.rewards import Policy, load_policy
-from ingest.staff import Staff
 from ingest.store import LocalStore, ObjectStore, S3Store
 from ingest.submissions import Intake
 from ingest.uploads import Uploads
