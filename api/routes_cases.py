@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
@@ -24,10 +22,9 @@ from api.schemas_review import (
     VerificationOut,
 )
 from api.staff_auth import AnyStaff, Officer, Reviewer
-from cases import lifecycle
+from cases import lifecycle, review
 from cases.custody import custody, verify_case
-from cases.reward_ledger import reconcile
-from ingest.db import Case, EvidenceItem, Submission, now
+from ingest.db import Case, EvidenceItem, now
 from models.grammar import is_valid_plate, normalise
 
 router = APIRouter(prefix="/v1", tags=["review"])
@@ -59,25 +56,11 @@ def filters(
     min_confidence: float | None = None,
     near: str | None = None,
 ) -> list[Any]:
-    """Query conditions from the desk's filters; ``near`` is ``lat,lon,km``."""
-    where: list[Any] = []
-    if violation:
-        where.append(Case.violation == violation)
-    if since:
-        where.append(Case.created_at >= datetime.combine(since, time(), UTC))
-    if until:
-        where.append(Case.created_at < datetime.combine(until + timedelta(days=1), time(), UTC))
-    if min_confidence is not None:
-        where.append(Case.confidence >= min_confidence)
-    if near:
-        try:
-            lat, lon, km = (float(v) for v in near.split(","))
-        except ValueError:
-            raise HTTPException(422, "near is 'lat,lon,km'") from None
-        dlat, dlon = km / 111.0, km / (111.0 * max(0.1, abs(math.cos(math.radians(lat)))))
-        where += [Case.latitude.between(lat - dlat, lat + dlat)]
-        where += [Case.longitude.between(lon - dlon, lon + dlon)]
-    return where
+    """Query conditions from the desk's filters (422 for a bad one); see ``cases.review``."""
+    try:
+        return review.filters(violation, since, until, min_confidence, near)
+    except review.BadFilter as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/cases", response_model=CaseList)
@@ -94,26 +77,14 @@ def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CaseList:
     """Cases by status, the oldest answer deadline first (the queue is ``status=candidate``)."""
-    lifecycle.expire_claims(session)
-    session.commit()
-    where = [Case.status == status, *filters(violation, since, until, min_confidence, near)]
-    query = select(Case).join(Submission).where(*where)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    cases = session.scalars(
-        query.order_by(Submission.created_at, Case.id).limit(limit).offset(offset)
-    )
+    where = filters(violation, since, until, min_confidence, near)
+    cases, total = review.queue_page(session, status, where, limit, offset)
     return CaseList(items=[_summary(c) for c in cases], total=total)
 
 
 def case_out(session: Session, case: Case) -> CaseOut:
     sub = case.submission
-    duplicates = []
-    if case.incident_id:
-        duplicates = list(
-            session.scalars(
-                select(Case.id).where(Case.incident_id == case.incident_id, Case.id != case.id)
-            )
-        )
+    duplicates = review.incident_others(session, case)
     return CaseOut(
         **_summary(case).model_dump(),
         submission_id=sub.id,
@@ -273,18 +244,17 @@ def decide(
             raise HTTPException(422, f"not a reporter of this case: {', '.join(sorted(unknown))}")
         exclusions = {refs[ref]: str(why) for ref, why in decision.exclusions.items()}
     try:
-        case = lifecycle.decide(
+        case = review.decide(
             session,
             case_id,
             caller.id,
             lifecycle.Decision(
                 decision.decision, decision.reason, decision.note, plate, exclusions
             ),
+            services.policy,
         )
     except lifecycle.IllegalTransition as exc:
         session.rollback()
         raise HTTPException(409, str(exc)) from None
-    session.flush()
-    reconcile(session, services.policy)
     session.commit()
     return case_out(session, case)

@@ -21,7 +21,8 @@ from api.schemas import Problem
 from api.staff_auth import Admin, Supervisor
 from cases.reward_ledger import budget, mark_paid, statistics
 from cases.services import Services
-from ingest.db import AuditEvent, Case, Reporter, Submission
+from ingest.audit import audit
+from ingest.db import Case, Reporter, Submission
 from ingest.db_review import Reward, RewardBudget
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
@@ -118,14 +119,13 @@ def paid(reward_id: str, session: SessionDep, caller: Admin) -> None:
         raise HTTPException(404, "no such reward") from None
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
-    session.add(
-        AuditEvent(
-            actor=caller.owner,
-            action="reward_paid",
-            entity="reward",
-            entity_id=reward.id,
-            data={"case": reward.case_id, "amount_fen": reward.amount_fen},
-        )
+    audit(
+        session,
+        caller.owner,
+        "reward_paid",
+        "reward",
+        reward.id,
+        {"case": reward.case_id, "amount_fen": reward.amount_fen},
     )
     session.commit()
 
@@ -145,15 +145,7 @@ def set_budget(year: int, body: BudgetIn, session: SessionDep, caller: Admin) ->
         session.add(RewardBudget(year=year, amount_fen=amount, set_by=caller.id, note=body.note))
     else:
         row.amount_fen, row.set_by, row.note = amount, caller.id, body.note
-    session.add(
-        AuditEvent(
-            actor=caller.owner,
-            action="budget_set",
-            entity="budget",
-            entity_id=str(year),
-            data={"amount_fen": amount},
-        )
-    )
+    audit(session, caller.owner, "budget_set", "budget", str(year), {"amount_fen": amount})
     session.commit()
     return budget(session, year)
 

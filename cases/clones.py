@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.db import AuditEvent, Case
+from ingest.audit import audit
+from ingest.db import Case
 from ingest.tracks import Point, distance_m
 from workers.rules.config import ClonedPlateConfig, DuplicatesConfig
 
@@ -64,14 +65,13 @@ def flag_clones(session: Session, cases: list[Case], config: ClonedPlateConfig, 
                 if any(f.get("other_case") == that.id for f in this.flags):
                     continue
                 this.flags = [*this.flags, {"kind": CLONED_PLATE, "other_case": that.id, **why}]
-                session.add(
-                    AuditEvent(
-                        actor=actor,
-                        action="flag_raised",
-                        entity="case",
-                        entity_id=this.id,
-                        data={"flag": CLONED_PLATE, "other_case": that.id, **why},
-                    )
+                audit(
+                    session,
+                    actor,
+                    "flag_raised",
+                    "case",
+                    this.id,
+                    {"flag": CLONED_PLATE, "other_case": that.id, **why},
                 )
             flagged += 1
     return flagged
@@ -104,13 +104,12 @@ def join_incidents(session: Session, cases: list[Case], config: DuplicatesConfig
             there = Point(other.observed_at, other.latitude, other.longitude)
             if seconds <= config.window_s and distance_m(here, there) <= config.distance_m:
                 case.incident_id = other.incident_id or other.id
-                session.add(
-                    AuditEvent(
-                        actor="system:duplicates",
-                        action="duplicate_joined",
-                        entity="case",
-                        entity_id=case.id,
-                        data={"incident": case.incident_id, "with_case": other.id},
-                    )
+                audit(
+                    session,
+                    "system:duplicates",
+                    "duplicate_joined",
+                    "case",
+                    case.id,
+                    {"incident": case.incident_id, "with_case": other.id},
                 )
                 break

@@ -10,19 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ingest.audit import audit_event
 from ingest.db import AuditEvent, Case, EvidenceItem
 from ingest.store import ObjectStore
 
 
 def custody(actor: str, action: str, item: EvidenceItem, data: dict[str, Any]) -> AuditEvent:
     """One line of an evidence file's custody log: who made, viewed or checked it."""
-    return AuditEvent(
-        actor=actor,
-        action=action,
-        entity="evidence",
-        entity_id=item.id,
-        data={"sha256": item.sha256, **data},
-    )
+    return audit_event(actor, action, "evidence", item.id, {"sha256": item.sha256, **data})
 
 
 @dataclass

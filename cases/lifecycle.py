@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ingest.db import AuditEvent, Case, now
+from ingest.audit import audit
+from ingest.db import Case, now
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("candidate", "claim"): "under_review",
@@ -60,7 +61,7 @@ def next_state(state: str, action: str) -> str:
 
 
 def _audit(session: Session, actor: str, action: str, case_id: str, data: dict[str, Any]) -> None:
-    session.add(AuditEvent(actor=actor, action=action, entity="case", entity_id=case_id, data=data))
+    audit(session, actor, action, "case", case_id, data)
 
 
 def expire_claims(session: Session, at: datetime | None = None) -> int:

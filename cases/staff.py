@@ -12,7 +12,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.db import AuditEvent, now
+from ingest.audit import audit
+from ingest.db import now
 from ingest.db_review import ROLES, StaffSession, StaffUser
 from ingest.identity import AuthError, token_sha256
 
@@ -67,15 +68,7 @@ class Staff:
                     password_hash=hash_password(password),
                 )
             )
-            session.add(
-                AuditEvent(
-                    actor=actor,
-                    action="user_added",
-                    entity="staff",
-                    entity_id=user_id,
-                    data={"role": role},
-                )
-            )
+            audit(session, actor, "user_added", "staff", user_id, {"role": role})
 
     def login(self, user_id: str, password: str) -> tuple[str, StaffCaller]:
         """A session token for a correct password (shown once); refused otherwise."""
@@ -96,15 +89,7 @@ class Staff:
                     expires_at=now() + timedelta(hours=SESSION_HOURS),
                 )
             )
-            session.add(
-                AuditEvent(
-                    actor=f"{user.role}:{user.id}",
-                    action="login",
-                    entity="staff",
-                    entity_id=user.id,
-                    data={},
-                )
-            )
+            audit(session, f"{user.role}:{user.id}", "login", "staff", user.id, {})
             return token, StaffCaller(user.id, user.role, user.display_name)
 
     def logout(self, token: str) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.db import AuditEvent, Device, DeviceKey, Nonce, Reporter, now
+from ingest.audit import audit
+from ingest.db import Device, DeviceKey, Nonce, Reporter, now
 from ingest.errors import Refused
 from ingest.signing import HEADERS, MAX_SKEW_S, NONCE, canonical, new_keypair, valid_public_key
 from ingest.signing import verify as verify_signature
@@ -76,14 +77,13 @@ class Identity:
             session.add(Device(id=device_id, owner=owner, model=model))
             session.flush()
             credential = self._add_key(session, device_id, public_key)
-            session.add(
-                AuditEvent(
-                    actor=actor,
-                    action="device_registered",
-                    entity="device",
-                    entity_id=device_id,
-                    data={"owner": owner, "model": model, "key": credential.key_id},
-                )
+            audit(
+                session,
+                actor,
+                "device_registered",
+                "device",
+                device_id,
+                {"owner": owner, "model": model, "key": credential.key_id},
             )
         return credential
 
@@ -113,14 +113,13 @@ class Identity:
                 if key.revoked_at is None and key.not_after is None:
                     key.not_after = now() + grace
             credential = self._add_key(session, device_id, public_key)
-            session.add(
-                AuditEvent(
-                    actor=actor,
-                    action="device_key_rotated",
-                    entity="device",
-                    entity_id=device_id,
-                    data={"key": credential.key_id},
-                )
+            audit(
+                session,
+                actor,
+                "device_key_rotated",
+                "device",
+                device_id,
+                {"key": credential.key_id},
             )
         return credential
 
@@ -130,15 +129,7 @@ class Identity:
             if device is None:
                 raise ValueError(f"device {device_id} is not registered")
             device.revoked_at = now()
-            session.add(
-                AuditEvent(
-                    actor=actor,
-                    action="device_revoked",
-                    entity="device",
-                    entity_id=device_id,
-                    data={},
-                )
-            )
+            audit(session, actor, "device_revoked", "device", device_id, {})
 
     def verify_device(self, headers: Mapping[str, str], method: str, path: str) -> Caller:
         """Check a signed request's headers (the body's digest is checked by the caller)."""

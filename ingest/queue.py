@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.audit import set_submission_state
 from ingest.db import Job, Submission, now
 
 log = logging.getLogger(__name__)
@@ -157,14 +158,14 @@ class Ledger:
             else:
                 job.state, job.last_error, job.lease_expires_at = "queued", error, None
                 job.run_after = now() + self.retry_delay * job.attempts
-                job.submission.status = "received"
+                set_submission_state(job.submission, "received")
             return job.state
 
     @staticmethod
     def _mark_failed(session: Session, job: Job, error: str) -> None:
         job.state, job.last_error, job.finished_at = "failed", error[-2000:], now()
         job.lease_expires_at = None
-        job.submission.status, job.submission.error = "failed", error[-2000:]
+        set_submission_state(job.submission, "failed", error)
         log.warning("job %s failed for good: %s", job.id, error)
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest import exif
-from ingest.db import AuditEvent, Job, MediaObject, Submission, TrackPoint, now
+from ingest.audit import audit
+from ingest.db import Job, MediaObject, Submission, TrackPoint, now
 from ingest.dispatch import Dispatcher
 from ingest.media import MediaInfo, probe
 from ingest.store import ObjectExists, ObjectStore, sha256_file
@@ -211,14 +212,13 @@ class Intake:
                 session.flush()
                 job = Job(submission_id=submission.id, max_attempts=self.max_attempts)
                 session.add(job)
-                session.add(
-                    AuditEvent(
-                        actor=actor,
-                        action="submitted",
-                        entity="submission",
-                        entity_id=submission.id,
-                        data={"sha256": sha256, "kind": info.kind, "size": media.size},
-                    )
+                audit(
+                    session,
+                    actor,
+                    "submitted",
+                    "submission",
+                    submission.id,
+                    {"sha256": sha256, "kind": info.kind, "size": media.size},
                 )
                 session.flush()
                 accepted = Accepted(

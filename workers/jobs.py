@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from cases.clones import flag_clones, join_incidents
-from cases.custody import custody
+from cases.creation import CaseRules, NewCase, NewEvidence, record_cases
 from cases.services import Services
-from ingest.db import AuditEvent, Case, EvidenceItem, Job, Submission
+from ingest.db import Job, Submission
 from ingest.media import MediaInfo, probe
 from ingest.queue import Claim
 from ingest.store import ObjectExists, ObjectStore, StoredObject
@@ -158,72 +155,41 @@ class SubmissionProcessor:
     ) -> None:
         services = self.services
         models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
-        actor = f"worker:{claim.worker}"
+        rules = CaseRules(
+            self.book.version, self.book.rules.duplicates, self.book.rules.cloned_plate
+        )
+        found = [new_case(candidate, facts, files) for candidate, files in packages]
         with services.sessions.begin() as session:
             services.ledger.complete(session, claim)
             submission = session.get(Job, claim.job_id).submission  # type: ignore[union-attr]
-            existing = set(
-                session.scalars(select(Case.case_key).where(Case.submission_id == submission.id))
+            record_cases(
+                session, submission, found, rules, models, f"worker:{claim.worker}", claim.attempt
             )
-            new_cases = []
-            for candidate, files in packages:
-                if candidate.key in existing:
-                    continue
-                f = candidate.finding
-                place = facts.place_at(f.t_key)
-                case = Case(
-                    submission_id=submission.id,
-                    violation=f.violation,
-                    rule=f.rule,
-                    rules_version=self.book.version,
-                    case_key=candidate.key,
-                    explanation=f.explanation,
-                    confidence=f.confidence,
-                    track_id=candidate.track_id,
-                    observed_at=facts.time_at(f.t_key),
-                    latitude=place.latitude if place else None,
-                    longitude=place.longitude if place else None,
-                    flags=[],
-                    plate=candidate.plate,
-                    plate_confidence=candidate.plate_confidence,
-                    plate_colour=candidate.plate_colour,
-                    vehicle_class=candidate.vehicle_class,
-                    t_start=f.t_start,
-                    t_end=f.t_end,
-                    models=models,
-                )
-                session.add(case)
-                session.flush()
-                new_cases.append(case)
-                for file, stored in files:
-                    item = EvidenceItem(
-                        case_id=case.id,
-                        role=file.role,
-                        name=file.name,
-                        key=stored.key,
-                        sha256=stored.sha256,
-                        size=stored.size,
-                        content_type=file.content_type,
-                    )
-                    session.add(item)
-                    session.flush()
-                    session.add(custody(actor, "evidence_created", item, {"case": case.id}))
-                session.add(
-                    AuditEvent(
-                        actor=actor,
-                        action="case_created",
-                        entity="case",
-                        entity_id=case.id,
-                        data={
-                            "plate": case.plate,
-                            "rule": case.rule,
-                            "submission": submission.id,
-                            "attempt": claim.attempt,
-                        },
-                    )
-                )
-            session.flush()
-            join_incidents(session, new_cases, self.book.rules.duplicates)
-            flag_clones(session, new_cases, self.book.rules.cloned_plate, actor)
-            submission.status = "candidate" if packages or existing else "no_case"
-            submission.error = None
+
+
+def new_case(
+    candidate: Candidate, facts: ClipFacts, files: list[tuple[EvidenceFile, StoredObject]]
+) -> NewCase:
+    """What ``cases/`` records of one candidate: the finding, its vehicle, time and place."""
+    f = candidate.finding
+    place = facts.place_at(f.t_key)
+    return NewCase(
+        key=candidate.key,
+        violation=f.violation,
+        rule=f.rule,
+        explanation=f.explanation,
+        confidence=f.confidence,
+        track_id=candidate.track_id,
+        observed_at=facts.time_at(f.t_key),
+        latitude=place.latitude if place else None,
+        longitude=place.longitude if place else None,
+        plate=candidate.plate,
+        plate_confidence=candidate.plate_confidence,
+        plate_colour=candidate.plate_colour,
+        vehicle_class=candidate.vehicle_class,
+        t_start=f.t_start,
+        t_end=f.t_end,
+        evidence=tuple(
+            NewEvidence(file.role, file.name, file.content_type, stored) for file, stored in files
+        ),
+    )
