@@ -106,7 +106,7 @@ def _load_pages(base: str, token: str, ids: list[str], loads: int) -> list[float
 
 
 def _measure(settings_kw: dict[str, Any], total: int, loads: int) -> dict[str, Any]:
-    from tests.processes import api_server
+    from harness.processes import api_server
 
     settings = load_settings(None, **settings_kw)
     services = Services.build(settings)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.rules [--labels CSV] [--json OUT] [--fps 5]
 
-The rendered suite (tests/scenes.py) is dashcam-like clips with known truth: real vehicle
+The rendered suite (harness/scenes.py) is dashcam-like clips with known truth: real vehicle
 photos on a drawn road, with the rule data and GPS track each scenario is judged against.
 A labelled CSV has columns ``file,rule,t_start,t_end`` and optional ``track`` (a GPS file:
 NMEA, GPX or JSON) and ``config`` (rules YAML), paths relative to the CSV; a clip without a
@@ -59,7 +59,7 @@ class Tally:
 
 
 def rendered(folder: Path, data_dir: Path) -> tuple[list[Clip], Path]:
-    from tests.scenes import render, rules_config, suite
+    from harness.scenes import render, rules_config, suite
 
     config = rules_config(folder)
     clips = []

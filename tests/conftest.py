@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import S3Server, postgres_database, seaweed_s3
+from harness.servers import S3Server, postgres_database, seaweed_s3
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ROADWITNESS_SHARED", REPO.parent / "shared"))

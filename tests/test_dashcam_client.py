@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from harness.processes import api_server
 from ingest.db import Submission, make_engine, make_sessionmaker
 from ingest.identity import Identity
 from ingest.migrate import upgrade
@@ -15,7 +16,6 @@ from ingest.store import LocalStore
 from ingest.submissions import original_key
 from roadwitness.dashcam import DashcamClient, DeviceCredential
 from tests.conftest import DATA_DIR, MODELS_DIR
-from tests.processes import api_server
 from tests.proxy import cutting_proxy
 from tests.tracks import drive, gpx
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.processes import run_cli
 from tests.conftest import DATA_DIR, MODELS_DIR
-from tests.processes import run_cli
 
 pytestmark = pytest.mark.integration
 

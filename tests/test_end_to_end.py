@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from harness.processes import api_server, run_cli, running, wait_for
 from ingest.db import AuditEvent, make_engine, make_sessionmaker
 from tests.conftest import DATA_DIR, MODELS_DIR, labels
-from tests.processes import api_server, run_cli, running, wait_for
 
 pytestmark = pytest.mark.integration
 

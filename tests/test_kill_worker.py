@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from cases.services import Services
+from harness.processes import running, wait_for
+from harness.servers import postgres_database
 from ingest.db import Case, Job, make_engine, make_sessionmaker
 from ingest.migrate import upgrade
 from ingest.submissions import Declared
 from settings import load_settings
 from tests.conftest import MODELS_DIR
-from tests.processes import running, wait_for
-from tests.servers import postgres_database
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
 from cases.services import Services
+from harness.servers import postgres_database
 from ingest.db import AuditEvent, Job, MediaObject, Submission
 from ingest.migrate import upgrade
 from ingest.queue import Claim, LostLease, run_claimed, run_worker
 from ingest.store import sha256_file
 from ingest.submissions import Declared, original_key
 from tests.conftest import DATA_DIR
-from tests.servers import postgres_database
 
 PHOTO = DATA_DIR / "images" / "dev_vehicle_014.jpg"
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from cases.services import Services
+from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
 from ingest.submissions import Declared
 from settings import load_settings
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
-from tests.processes import api_server, run_cli
 from workers.jobs import SubmissionProcessor
 from workers.runner import run
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from cases.custody import verify_case
 from cases.services import Services
+from harness.scenes import render, rules_config, scenarios
 from ingest.db import AuditEvent, Case
 from ingest.migrate import upgrade
 from ingest.store import LocalStore
 from ingest.submissions import Declared
 from ingest.tracks import parse
 from tests.conftest import DATA_DIR, labels
-from tests.scenes import render, rules_config, scenarios
 from tests.tracks import START
 from workers.jobs import SubmissionProcessor
 from workers.runner import run

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.scenes import rules_config
 from ingest.tracks import Point
 from models.types import Box
-from tests.scenes import rules_config
 from workers.rules import ClipFacts, RuleConfigError, TrackFacts, evaluate, load_rules
 from workers.rules.base import runs
 from workers.rules.geo import Hours, Segment

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from harness.scenes import Scenario, render, rules_config, scenarios, track
 from ingest.media import probe
 from ingest.tracks import parse
 from tests.conftest import DATA_DIR
-from tests.scenes import Scenario, render, rules_config, scenarios, track
 from workers.frames import iter_frames
 from workers.jobs import Outcome, recognise_file
 from workers.rules import load_rules

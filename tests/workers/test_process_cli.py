@@ -122,7 +122,7 @@ def test_process_names_the_models_setting_when_weights_are_missing(tmp_path: Pat
 
 
 def test_process_a_dashcam_clip_with_its_track_and_rule_data(tmp_path: Path) -> None:
-    from tests.scenes import render, rules_config, scenarios
+    from harness.scenes import render, rules_config, scenarios
 
     scenario = next(s for s in scenarios() if s.name == "emergency_lane_occupied")
     clip = render(scenario, tmp_path / "clip.mp4", DATA_DIR)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import free_port
+from harness.servers import free_port
 
 CLI = [sys.executable, "-m", "roadwitness.cli"]
 

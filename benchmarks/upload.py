@@ -1,6 +1,6 @@
 """Upload throughput of the reporting protocol against a raw S3 PUT of the same bytes.
 
-    .venv/bin/python -m benchmarks.ingest [--clients 32] [--size-mb 20] [--json OUT]
+    .venv/bin/python -m benchmarks.upload [--clients 32] [--size-mb 20] [--json OUT]
 
 Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, SQLite), makes
 N distinct real-pixel clips of about SIZE MB (a 1080p pan over a real CCPD photo, re-muxed per
@@ -22,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from harness.processes import api_server
+from harness.servers import seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.identity import Identity
 from ingest.migrate import upgrade
 from roadwitness.dashcam import DashcamClient, DeviceCredential
 from roadwitness.samples import PAN_PHOTO
-from tests.processes import api_server
-from tests.servers import seaweed_s3
 from workers.frames import run_ffmpeg
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
