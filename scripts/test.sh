@@ -8,4 +8,6 @@ bash scripts/test-system.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+# pytest-randomly (dev extra) runs the tests in a random order; the header names the seed, and
+# -p randomly --randomly-seed=N (or -p no:randomly) reruns one order.
 exec .venv/bin/python -m pytest "$@"

@@ -3,8 +3,10 @@ leases, decisions, confidentiality, duplicates, rewards, accounts and the export
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,13 +59,18 @@ def _report(client: TestClient, token: str, photo: str, **form: str) -> str:
     return str(response.json()["id"])
 
 
-@pytest.fixture(scope="module")
-def desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def _settings(data_dir: Path) -> Any:
     from settings import load_settings
 
-    settings = load_settings(
-        None, data_dir=tmp_path_factory.mktemp("var"), models_dir=MODELS_DIR, claim_minutes=10
-    )
+    return load_settings(None, data_dir=data_dir, models_dir=MODELS_DIR, claim_minutes=10)
+
+
+@pytest.fixture(scope="module")
+def built_desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The real pipeline's cases, made once per module; each test gets its own copy (``desk``),
+    so no test sees what another decided, whatever the order."""
+    data_dir = tmp_path_factory.mktemp("desk")
+    settings = _settings(data_dir)
     upgrade(settings.database_url)
     with TestClient(create_app(settings)) as client:
         named = client.post(
@@ -74,9 +81,8 @@ def desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         reports.append(_report(client, anonymous["token"], PHOTOS[3]))  # the same incident
         services = client.app.state.services  # type: ignore[attr-defined]
         run(services, SubmissionProcessor(services, models), drain=True)
-        yield {
-            "client": client,
-            "services": services,
+        return {
+            "data_dir": data_dir,
             "named": named,
             "anonymous": anonymous,
             "reports": reports,
@@ -85,6 +91,15 @@ def desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
             "sup": _headers(client, "sup", "supervisor"),
             "admin": _headers(client, "adm", "admin"),
         }
+
+
+@pytest.fixture
+def desk(built_desk: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
+    data_dir = tmp_path / "var"
+    shutil.copytree(built_desk["data_dir"], data_dir)
+    with TestClient(create_app(_settings(data_dir))) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        yield {**built_desk, "client": client, "services": services}
 
 
 def test_two_officers_never_get_the_same_case_and_a_lapsed_claim_returns(
@@ -189,6 +204,13 @@ def test_duplicates_are_one_incident_and_the_first_reporter_is_rewarded(
 
 def test_rejections_statistics_and_export(desk: dict[str, Any]) -> None:
     client, o1, sup = desk["client"], desk["o1"], desk["sup"]
+    with desk["services"].sessions() as session:
+        plate_cases = list(session.scalars(select(Case.id).where(Case.plate == "皖A7Z389")))
+    for case_id in plate_cases:  # confirmed, so the statistics and the export have them
+        done = client.post(
+            f"/v1/cases/{case_id}/decision", json={"decision": "confirm"}, headers=o1
+        )
+        assert done.status_code == 200, done.text
     queue = client.get("/v1/cases", headers=o1).json()["items"]
     reject = client.post(
         f"/v1/cases/{queue[0]['id']}/decision",
