@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ingest.audit import audit
 from ingest.db import Case
 from ingest.tracks import Point, distance_m
-from workers.rules.config import ClonedPlateConfig, DuplicatesConfig
+from rules.config import ClonedPlateConfig, DuplicatesConfig
 
 CLONED_PLATE = "cloned_plate@1"
 

@@ -17,7 +17,7 @@ from cases.custody import custody
 from ingest.audit import audit, set_submission_state
 from ingest.db import Case, EvidenceItem, Submission
 from ingest.store import StoredObject
-from workers.rules.config import ClonedPlateConfig, DuplicatesConfig
+from rules.config import ClonedPlateConfig, DuplicatesConfig
 
 
 @dataclass(frozen=True)

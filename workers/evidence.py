@@ -19,9 +19,9 @@ import numpy as np
 
 from ingest.media import MediaInfo
 from models.types import Image
+from rules import ClipFacts
 from workers.frames import H264, Frame, frames_at, run_ffmpeg
 from workers.recognise import Analysis, Candidate, box_at
-from workers.rules import ClipFacts
 from workers.scene import detect_lanes
 
 CLIP_MARGIN_S = 2.0

@@ -13,10 +13,10 @@ from ingest.media import MediaInfo
 from ingest.store import sha256_file
 from ingest.tracks import Point
 from models.registry import ModelSet
+from rules import RuleBook
 from workers.evidence import Context, build, keyframes
 from workers.frames import Frame
 from workers.jobs import Outcome, recognise_file
-from workers.rules import RuleBook
 
 
 def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:

@@ -16,9 +16,9 @@ from ingest.tracks import Point
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Box, Image, PlateDetection, PlateText, Vehicle
+from rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
 from workers.frames import Frame
 from workers.road_text import read_road_text
-from workers.rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
 from workers.scene import Scene, detect_lanes
 from workers.voting import group, vote
 

@@ -9,17 +9,17 @@ from tests.architecture.imports import violations
 ROOT = Path(__file__).resolve().parents[2]
 
 KNOWN = {
-    "workers.rules.base: workers.rules imports ingest.tracks.Point (ingest)",
-    "workers.rules.base: workers.rules imports ingest.tracks.position_at (ingest)",
-    "workers.rules.base: workers.rules imports ingest.tracks (ingest)",
-    "workers.rules.base: workers.rules imports workers.scene (workers)",
-    "workers.rules.base: workers.rules imports workers.scene.Scene (workers)",
-    "workers.rules.lanes: workers.rules imports workers.scene (workers)",
-    "workers.rules.lanes: workers.rules imports workers.scene.LaneLine (workers)",
-    "workers.rules.lanes: workers.rules imports workers.scene.Scene (workers)",
-    "workers.rules.lanes: workers.rules imports workers.scene.beyond (workers)",
-    "workers.rules.config: workers.rules imports yaml (I/O or cv2)",
-    "workers.rules.config: workers.rules calls read_text()",
+    "rules.base: rules imports ingest.tracks.Point (ingest)",
+    "rules.base: rules imports ingest.tracks.position_at (ingest)",
+    "rules.base: rules imports ingest.tracks (ingest)",
+    "rules.base: rules imports workers.scene (workers)",
+    "rules.base: rules imports workers.scene.Scene (workers)",
+    "rules.lanes: rules imports workers.scene (workers)",
+    "rules.lanes: rules imports workers.scene.LaneLine (workers)",
+    "rules.lanes: rules imports workers.scene.Scene (workers)",
+    "rules.lanes: rules imports workers.scene.beyond (workers)",
+    "rules.config: rules imports yaml (I/O or cv2)",
+    "rules.config: rules calls read_text()",
 }
 """Edges that break the rules today: the rules still read their YAML/GeoJSON and use the
 worker's scene and the intake's track point. Each is to go (issue 12, "rules as a pure core");
@@ -73,8 +73,8 @@ def test_each_rule_of_the_issue_is_checked(tmp_path: Path) -> None:
             "workers/x.py": "from api import app\n",
             "api/x.py": "from roadwitness.cli import app\n",
             "ingest/x.py": "from cases import lifecycle\n",
-            "workers/rules/x.py": "import cv2\nfrom . import y\nopen('f')\n",
-            "workers/rules/y.py": "from ..scene import Scene\n",
+            "rules/x.py": "import cv2\nfrom . import y\nopen('f')\n",
+            "rules/y.py": "from workers.scene import Scene\n",
             "settings/x.py": "import models\n",
         },
     )
@@ -87,9 +87,9 @@ def test_each_rule_of_the_issue_is_checked(tmp_path: Path) -> None:
         "api.x: api imports roadwitness.cli.app (roadwitness)",
         "ingest.x: ingest imports cases (cases)",
         "ingest.x: ingest imports cases.lifecycle (cases)",
-        "workers.rules.x: workers.rules imports cv2 (I/O or cv2)",
-        "workers.rules.x: workers.rules calls open()",
-        "workers.rules.y: workers.rules imports workers.scene (workers)",
-        "workers.rules.y: workers.rules imports workers.scene.Scene (workers)",
+        "rules.x: rules imports cv2 (I/O or cv2)",
+        "rules.x: rules calls open()",
+        "rules.y: rules imports workers.scene (workers)",
+        "rules.y: rules imports workers.scene.Scene (workers)",
         "settings.x: settings imports models (models)",
     }

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workers.rules.geo import Hours, Segment
+from rules.geo import Hours, Segment
 
 
 class RuleConfigError(ValueError):

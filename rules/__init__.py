@@ -3,10 +3,10 @@ versioned id. ``evaluate`` runs them all in order."""
 
 from __future__ import annotations
 
-from workers.rules.base import ClipFacts, Finding, TrackFacts
-from workers.rules.config import RuleBook, RuleConfigError, load_rules
-from workers.rules.lanes import BUS_LANE, EMERGENCY_LANE, bus_lane, emergency_lane
-from workers.rules.plates import COVERED_PLATE, DECLARED, covered_plate, declared
+from rules.base import ClipFacts, Finding, TrackFacts
+from rules.config import RuleBook, RuleConfigError, load_rules
+from rules.lanes import BUS_LANE, EMERGENCY_LANE, bus_lane, emergency_lane
+from rules.plates import COVERED_PLATE, DECLARED, covered_plate, declared
 
 RULE_IDS = (EMERGENCY_LANE, BUS_LANE, COVERED_PLATE, DECLARED)
 

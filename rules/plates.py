@@ -7,8 +7,8 @@ named a violation the automatic rules cannot judge (a photo, or a clip where non
 from __future__ import annotations
 
 from models.types import Box
-from workers.rules.base import ClipFacts, Finding, runs
-from workers.rules.config import RuleBook
+from rules.base import ClipFacts, Finding, runs
+from rules.config import RuleBook
 
 COVERED_PLATE = "covered_plate@1"
 DECLARED = "declared@1"

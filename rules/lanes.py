@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from models.types import Box
-from workers.rules.base import ClipFacts, Finding, TrackFacts, runs, sure
-from workers.rules.config import EmergencyLaneConfig, RuleBook
-from workers.rules.geo import Segment, nearest
+from rules.base import ClipFacts, Finding, TrackFacts, runs, sure
+from rules.config import EmergencyLaneConfig, RuleBook
+from rules.geo import Segment, nearest
 from workers.scene import LaneLine, Scene, beyond
 
 EMERGENCY_LANE = "emergency_lane@1"
