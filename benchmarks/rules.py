@@ -25,8 +25,9 @@ from typing import Any
 
 from ingest.tracks import parse
 from models.registry import ModelSet
-from rules import RULE_IDS, Finding, RuleBook, load_rules
+from rules import RULE_IDS, Finding, RuleBook
 from workers.jobs import recognise_file
+from workers.rule_files import load_rules
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 JUDGED = [r for r in RULE_IDS if not r.startswith("declared")]

@@ -3,13 +3,14 @@ looked up at any moment of a clip."""
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
 import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
+
+from rules.facts import Point as Point
+from rules.facts import position_at as position_at
 
 TrackFormat = Literal["nmea", "gpx", "json"]
 MAX_POINTS = 20_000
@@ -19,14 +20,6 @@ EARTH_RADIUS_M = 6_371_008.8
 
 class TrackError(ValueError):
     """The track cannot be used; the message says which point and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    at: datetime
-    latitude: float
-    longitude: float
-    speed_mps: float | None = None
 
 
 def distance_m(a: Point, b: Point) -> float:
@@ -138,33 +131,3 @@ def validate(points: list[Point]) -> None:
             )
         if distance_m(a, b) / seconds > MAX_SPEED_MPS:
             raise TrackError(f"point {i}: a jump of {distance_m(a, b):.0f} m in {seconds:.1f} s")
-
-
-def position_at(points: list[Point], at: datetime, max_gap_s: float = 10.0) -> Point | None:
-    """The position at ``at``, interpolated between fixes; None outside the track or in a gap
-    longer than ``max_gap_s`` (a tunnel: better no place than a wrong one)."""
-    if (
-        not points
-        or at < points[0].at - timedelta(seconds=1)
-        or at > points[-1].at + timedelta(seconds=1)
-    ):
-        return None
-    times = [p.at for p in points]
-    i = bisect.bisect_left(times, at)
-    if (i < len(points) and times[i] == at) or i == 0:
-        return points[min(i, len(points) - 1)]
-    if i == len(points):
-        return points[-1]
-    a, b = points[i - 1], points[i]
-    span = (b.at - a.at).total_seconds()
-    if span > max_gap_s:
-        return None
-    f = (at - a.at).total_seconds() / span
-    return Point(
-        at,
-        a.latitude + f * (b.latitude - a.latitude),
-        a.longitude + f * (b.longitude - a.longitude),
-        None
-        if a.speed_mps is None or b.speed_mps is None
-        else a.speed_mps + f * (b.speed_mps - a.speed_mps),
-    )

@@ -185,8 +185,9 @@ def process(
     from ingest.tracks import TrackError
     from models.registry import ModelSet
     from models.weights import ModelUnavailable
-    from rules import RuleConfigError, load_rules
+    from rules import RuleConfigError
     from workers.process import expected_frames, process_file
+    from workers.rule_files import load_rules
 
     settings = _settings(config, sample_fps=fps, rules_file=rules)
     try:

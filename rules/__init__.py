@@ -4,7 +4,7 @@ versioned id. ``evaluate`` runs them all in order."""
 from __future__ import annotations
 
 from rules.base import ClipFacts, Finding, TrackFacts
-from rules.config import RuleBook, RuleConfigError, load_rules
+from rules.config import RuleBook, RuleConfigError, book_from
 from rules.lanes import BUS_LANE, EMERGENCY_LANE, bus_lane, emergency_lane
 from rules.plates import COVERED_PLATE, DECLARED, covered_plate, declared
 
@@ -17,8 +17,8 @@ __all__ = [
     "RuleBook",
     "RuleConfigError",
     "TrackFacts",
+    "book_from",
     "evaluate",
-    "load_rules",
 ]
 
 

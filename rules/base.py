@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ingest.tracks import Point, position_at
 from models.types import Box
-from workers.scene import Scene
+from rules.facts import Point, Scene, position_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +104,7 @@ def scene_at(facts: ClipFacts, pts: float) -> Scene | None:
     return facts.scenes.get(pts)
 
 
-def sure(duration: float, min_seconds: float, floor: float = 0.5) -> float:
-    """Confidence grows with how long past the minimum the condition held."""
-    return round(min(1.0, floor + (1 - floor) * duration / (3 * min_seconds)), 3)
+def sure(duration: float, min_seconds: float, floor: float, full_after: float) -> float:
+    """Confidence grows from ``floor`` with how long the condition held, reaching 1 after
+    ``full_after`` times ``min_seconds``."""
+    return round(min(1.0, floor + (1 - floor) * duration / (full_after * min_seconds)), 3)

@@ -1,5 +1,6 @@
 """Rule data: which rules run with which settings, and the road segments they need
-(expressways, bus lanes with their signed hours), loaded from YAML and GeoJSON files.
+(expressways, bus lanes with their signed hours), as typed, validated objects. The files (YAML
+and GeoJSON) are read at the edge (``workers/rule_files.py``); this module only validates.
 
 Everything is checked at load: an unknown field, a bad GeoJSON geometry or hours that do not
 parse stop the load with a message naming the file and the field.
@@ -7,12 +8,10 @@ parse stop the load with a message naming the file and the field.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules.geo import Hours, Segment
@@ -33,11 +32,17 @@ class EmergencyLaneConfig(Strict):
     """How far beyond the line its ground point must be, as a share of its width."""
     max_gap_s: float = Field(1.0, ge=0)
     """A gap in the sightings shorter than this does not break the occupation."""
+    confidence_floor: float = Field(0.5, ge=0, le=1)
+    """A finding's confidence when the occupation lasted just ``min_seconds``..."""
+    full_after: float = Field(3.0, gt=0)
+    """...growing to 1 when it lasted this many times ``min_seconds``."""
 
 
 class BusLaneConfig(EmergencyLaneConfig):
     exempt: tuple[str, ...] = ("bus",)
     """Vehicle classes allowed in the bus lane."""
+    road_text_bonus: float = Field(0.1, ge=0, le=1)
+    """Added to the confidence when the lane's marking (公交, 专用) was read on the road."""
 
 
 class CoveredPlateConfig(Strict):
@@ -48,10 +53,16 @@ class CoveredPlateConfig(Strict):
     """...and this many pixels wide, so its plate would be big enough to read (a low-resolution
     camera's unreadable plates are not covered plates)."""
     max_gap_s: float = Field(1.0, ge=0)
+    confidence_unread: float = Field(0.4, ge=0, le=1)
+    """Confidence when a plate region was found on the vehicle but never read..."""
+    confidence_unseen: float = Field(0.3, ge=0, le=1)
+    """...and when no plate region was found at all."""
 
 
 class DeclaredConfig(Strict):
     enabled: bool = True
+    confidence: float = Field(0.5, ge=0, le=1)
+    """A declared report is the sender's word: the officer judges it."""
 
 
 class ClonedPlateConfig(Strict):
@@ -169,21 +180,22 @@ class RuleBook:
         return self.file.version
 
 
+GeoJSONReader = Callable[[str, str], tuple[Any, str]]
+"""Reads a GeoJSON file named in the rule data: (name, field) -> (its data, where it is);
+raises :class:`RuleConfigError` when it cannot. Given by the edge that loads the files."""
+
+
+def _no_files(name: str, field: str) -> tuple[Any, str]:
+    raise RuleConfigError(f"{field}: {name!r} names a file, and no file reader was given")
+
+
 def _segments(
-    value: str | dict[str, Any] | None, base: Path, source: str, field: str
+    value: str | dict[str, Any] | None, source: str, field: str, read: GeoJSONReader
 ) -> tuple[Segment, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        path = base / value
-        source = str(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RuleConfigError(f"{source} (from {field}): cannot read: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise RuleConfigError(f"{source}: not JSON: {exc}") from None
-        where = source
+        data, where = read(value, field)
     else:
         data, where = value, f"{source}: {field}"
     try:
@@ -200,23 +212,16 @@ def _segments(
     )
 
 
-def load_rules(path: Path | None) -> RuleBook:
-    """The rule data in ``path`` (YAML), or the built-in defaults (no road segments)."""
-    if path is None:
-        return RuleBook()
+def book_from(raw: Any, source: str, read: GeoJSONReader = _no_files) -> RuleBook:
+    """Validate rule data already parsed (a YAML document's mapping) into a rule book; ``read``
+    gives the data of the GeoJSON files it names and where they came from."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise RuleConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise RuleConfigError(f"{path}: not YAML: {exc}") from None
-    try:
-        file = RuleFile.model_validate(raw)
+        file = RuleFile.model_validate(raw or {})
     except ValidationError as exc:
-        _raise(str(path), exc)
+        _raise(source, exc)
     return RuleBook(
         file,
-        _segments(file.expressways, path.parent, str(path), "expressways"),
-        _segments(file.bus_lanes, path.parent, str(path), "bus_lanes"),
-        str(path),
+        _segments(file.expressways, source, "expressways", read),
+        _segments(file.bus_lanes, source, "bus_lanes", read),
+        source,
     )

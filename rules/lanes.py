@@ -11,8 +11,8 @@ from collections.abc import Callable
 from models.types import Box
 from rules.base import ClipFacts, Finding, TrackFacts, runs, sure
 from rules.config import EmergencyLaneConfig, RuleBook
+from rules.facts import LaneLine, Scene, beyond
 from rules.geo import Segment, nearest
-from workers.scene import LaneLine, Scene, beyond
 
 EMERGENCY_LANE = "emergency_lane@1"
 BUS_LANE = "bus_lane@1"
@@ -59,7 +59,7 @@ def emergency_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
             track.id,
             t0,
             t1,
-            sure(t1 - t0, config.min_seconds),
+            sure(t1 - t0, config.min_seconds, config.confidence_floor, config.full_after),
             f"{track.kind} right of the solid edge line for {t1 - t0:.1f} s "
             f"({t0:.1f}-{t1:.1f} s of the clip) on expressway {', '.join(sorted(names))}",
             track.plate,
@@ -95,7 +95,11 @@ def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
             track.id,
             t0,
             t1,
-            min(1.0, sure(t1 - t0, config.min_seconds) + (0.1 if marked else 0.0)),
+            min(
+                1.0,
+                sure(t1 - t0, config.min_seconds, config.confidence_floor, config.full_after)
+                + (config.road_text_bonus if marked else 0.0),
+            ),
             f"{track.kind} (not a bus) in the bus lane beyond the yellow line for "
             f"{t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s of the clip) on {', '.join(sorted(names))} "
             f"during its signed hours{marked}",

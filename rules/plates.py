@@ -39,7 +39,7 @@ def covered_plate(facts: ClipFacts, book: RuleBook) -> list[Finding]:
                     track.id,
                     t0,
                     t1,
-                    0.4 if track.plates_unread else 0.3,
+                    config.confidence_unread if track.plates_unread else config.confidence_unseen,
                     f"{track.kind} seen close for {t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s); {seen}",
                 )
             )
@@ -52,6 +52,7 @@ def declared(facts: ClipFacts, book: RuleBook, others: list[Finding]) -> list[Fi
     if facts.kind == "video" and others:
         return []
     claimed = facts.declared
+    confidence = book.rules.declared.confidence
     return [
         Finding(
             DECLARED,
@@ -59,7 +60,7 @@ def declared(facts: ClipFacts, book: RuleBook, others: list[Finding]) -> list[Fi
             track.id,
             track.samples[0][0],
             track.samples[-1][0],
-            0.5,
+            confidence,
             f"the sender reported {claimed.replace('_', ' ')}; plate {track.plate} read on a "
             f"{track.kind} {'in the photo' if facts.kind == 'image' else 'in the clip'}",
             track.plate,

@@ -18,10 +18,11 @@ from ingest.queue import Claim
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
-from rules import ClipFacts, RuleBook, load_rules
+from rules import ClipFacts, RuleBook
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
+from workers.rule_files import load_rules
 
 log = logging.getLogger(__name__)
 

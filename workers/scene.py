@@ -10,82 +10,22 @@ lane's marking). A vehicle's place on the road is the bottom centre of its box.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import cv2
 import numpy as np
 
 from models.types import Box, Image
-
-Colour = Literal["white", "yellow"]
-Style = Literal["solid", "dashed"]
+from rules.facts import Colour, Style
+from rules.facts import LaneLine as LaneLine  # the rules own the scene's types
+from rules.facts import Scene as Scene
+from rules.facts import beyond as beyond
 
 ROI_TOP = 0.55
 """Markings are looked for below this fraction of the frame height (the road ahead)."""
 SOLID_COVERAGE = 0.7
 MIN_SLOPE = 0.4
 """|dy/dx| below this is not a lane marking seen from the driver's seat (a stop line, a kerb)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LaneLine:
-    """A marking as x = a*y + b over rows y_top..y_bottom (image pixels)."""
-
-    a: float
-    b: float
-    y_top: float
-    y_bottom: float
-    colour: Colour
-    style: Style
-    coverage: float
-
-    def x_at(self, y: float) -> float:
-        return self.a * y + self.b
-
-    def points(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        return (
-            (int(self.x_at(self.y_top)), int(self.y_top)),
-            (int(self.x_at(self.y_bottom)), int(self.y_bottom)),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Scene:
-    pts: float
-    width: int
-    height: int
-    lines: tuple[LaneLine, ...]
-
-    def _right_of_centre(self, colour: Colour, style: Style | None) -> list[LaneLine]:
-        centre = self.width / 2
-        return [
-            line
-            for line in self.lines
-            if line.colour == colour
-            and (style is None or line.style == style)
-            and line.a > 0  # goes down to the right: a marking right of the camera
-            and line.x_at(self.height) > centre
-        ]
-
-    @property
-    def edge_line(self) -> LaneLine | None:
-        """The rightmost solid white line right of the camera."""
-        found = self._right_of_centre("white", "solid")
-        return max(found, key=lambda line: line.x_at(self.height)) if found else None
-
-    @property
-    def bus_line(self) -> LaneLine | None:
-        """The yellow line nearest the camera on its right: the bus lane lies beyond it."""
-        found = self._right_of_centre("yellow", None)
-        return min(found, key=lambda line: line.x_at(self.height)) if found else None
-
-
-def beyond(line: LaneLine, box: Box, margin: float = 0.15) -> bool:
-    """Whether the vehicle's ground point lies right of ``line`` by at least ``margin`` of its
-    own width (so a wheel on the line is not yet over it)."""
-    x, y = (box.x1 + box.x2) / 2, box.y2
-    return x - line.x_at(y) > margin * box.width
 
 
 def _masks(image: Image) -> dict[Colour, np.ndarray]:

@@ -8,23 +8,9 @@ from tests.architecture.imports import violations
 
 ROOT = Path(__file__).resolve().parents[2]
 
-KNOWN = {
-    "rules.base: rules imports ingest.tracks.Point (ingest)",
-    "rules.base: rules imports ingest.tracks.position_at (ingest)",
-    "rules.base: rules imports ingest.tracks (ingest)",
-    "rules.base: rules imports workers.scene (workers)",
-    "rules.base: rules imports workers.scene.Scene (workers)",
-    "rules.lanes: rules imports workers.scene (workers)",
-    "rules.lanes: rules imports workers.scene.LaneLine (workers)",
-    "rules.lanes: rules imports workers.scene.Scene (workers)",
-    "rules.lanes: rules imports workers.scene.beyond (workers)",
-    "rules.config: rules imports yaml (I/O or cv2)",
-    "rules.config: rules calls read_text()",
-}
-"""Edges that break the rules today: the rules still read their YAML/GeoJSON and use the
-worker's scene and the intake's track point. Each is to go (issue 12, "rules as a pure core");
-the test fails on any edge not listed here and on a listed edge that is gone, so the list only
-shrinks."""
+KNOWN: set[str] = set()
+"""Edges allowed to break the rules for now, by name (none today). The test fails on any edge
+not listed here and on a listed edge that is gone, so the list can only shrink."""
 
 
 def _keyed(root: Path) -> set[str]:

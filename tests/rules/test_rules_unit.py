@@ -10,9 +10,10 @@ import pytest
 from harness.scenes import rules_config
 from ingest.tracks import Point
 from models.types import Box
-from rules import ClipFacts, RuleConfigError, TrackFacts, evaluate, load_rules
+from rules import ClipFacts, RuleConfigError, TrackFacts, evaluate
 from rules.base import runs
 from rules.geo import Hours, Segment
+from workers.rule_files import load_rules
 from workers.scene import LaneLine, Scene
 
 WEDNESDAY_0830_CST = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)

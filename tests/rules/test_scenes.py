@@ -14,10 +14,10 @@ import pytest
 from harness.scenes import Scenario, render, rules_config, scenarios, track
 from ingest.media import probe
 from ingest.tracks import parse
-from rules import load_rules
 from tests.conftest import DATA_DIR
 from workers.frames import iter_frames
 from workers.jobs import Outcome, recognise_file
+from workers.rule_files import load_rules
 from workers.scene import detect_lanes
 
 SAMPLE_FPS = 5.0
