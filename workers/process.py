@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from ingest.store import sha256_file
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import RuleBook
+from rules.serial import FORMAT, facts_to_data, finding_to_data
 from workers.evidence import Context, build, keyframes
 from workers.frames import Frame
 from workers.jobs import Outcome, recognise_file
@@ -104,4 +106,33 @@ def process_file(
         "cases": cases,
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    facts = facts_file(outcome, book)
+    (out / "facts.json").write_text(json.dumps(facts, ensure_ascii=False, indent=1))
     return outcome, summary
+
+
+def facts_file(outcome: Outcome, book: RuleBook) -> dict[str, Any]:
+    """What ``facts.json`` holds: the clip's facts as the rules saw them (tracks with boxes over
+    video time, class and plate votes, the scene of each sampled frame, the track points), the
+    media facts, and the findings they gave, so ``roadwitness rules replay`` can judge them
+    again without models or media."""
+    return {
+        "format": FORMAT,
+        "media": asdict(outcome.info),
+        "rules": {"source": book.source, "version": book.version},
+        "clip": facts_to_data(outcome.facts),
+        "plate_votes": [
+            {
+                "plate": g.plate,
+                "confidence": g.plate_confidence,
+                "colour": g.plate_colour,
+                "vehicle_class": g.vehicle_class,
+                "sightings": g.sightings,
+                "tracks": list(g.track_ids),
+                "t_start": g.t_start,
+                "t_end": g.t_end,
+            }
+            for g in outcome.analysis.plate_groups
+        ],
+        "findings": [finding_to_data(c.finding) for c in outcome.candidates],
+    }

@@ -143,3 +143,30 @@ def test_process_a_dashcam_clip_with_its_track_and_rule_data(tmp_path: Path) -> 
     assert {"frame_before", "frame_during", "frame_after", "clip", "manifest"} <= roles
     manifest = json.loads((out / case["evidence"]["manifest"]).read_text())
     assert manifest["original"]["sha256"] == summary["sha256"]
+    # facts.json beside it, judged again without models or media: the same findings
+    facts = json.loads((out / "facts.json").read_text())
+    assert facts["media"]["kind"] == "video" and facts["clip"]["tracks"]
+    replayed = out / "replayed.json"
+    again = CliRunner().invoke(
+        app, ["rules", "replay", str(out / "facts.json"), "--rules", str(rules),
+              "--json", str(replayed)],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    findings = json.loads(replayed.read_text())
+    assert findings == facts["findings"]
+    assert [(f["rule"], f["t_start"], f["t_end"]) for f in findings] == [
+        (c["rule"], c["t_start"], c["t_end"]) for c in summary["cases"]
+    ]
+    # without the road segments the emergency lane cannot be judged: no finding
+    bare = CliRunner().invoke(app, ["rules", "replay", str(out / "facts.json")])
+    assert bare.exit_code == 0 and "0 finding(s)" in bare.output
+
+
+def test_rules_replay_refuses_what_is_not_facts(tmp_path: Path) -> None:
+    bad = tmp_path / "facts.json"
+    bad.write_text('{"format": "roadwitness.facts/1", "clip": {"kind": "video"}}')
+    result = CliRunner().invoke(app, ["rules", "replay", str(bad)])
+    assert result.exit_code == 2 and "not clip facts" in result.output
+    bad.write_text("[1, 2]")
+    result = CliRunner().invoke(app, ["rules", "replay", str(bad)])
+    assert result.exit_code == 2 and "not a roadwitness.facts/1 file" in result.output
