@@ -106,7 +106,8 @@ def annotate(
     out = image.copy()
     thickness = max(2, image.shape[1] // 400)
     box = box_at(analysis, candidate.track_id, pts)
-    scene = detect_lanes(image, pts, [box] if box is not None else [])
+    judged = facts.scenes.get(pts)  # the scene the rules judged at this sampled frame
+    scene = judged or detect_lanes(image, pts, [box] if box is not None else [])
     for line, colour in ((scene.edge_line, (255, 255, 255)), (scene.bus_line, (0, 215, 255))):
         if line is not None:
             cv2.line(out, *line.points(), (255, 0, 255), thickness + 2)
@@ -129,10 +130,16 @@ def annotate(
     return _caption(out, lines)
 
 
-def trim_clip(source: Path, t_start: float, t_end: float) -> bytes:
-    """The part of ``source`` around [t_start, t_end]: stream copy, re-encoded only if needed."""
+def trim_clip(
+    source: Path, t_start: float, t_end: float, key_times: list[float] | None = None
+) -> bytes:
+    """The part of ``source`` around [t_start, t_end]: stream copy, re-encoded only if needed.
+    With the stream's ``key_times`` (noted by the decoding pass) the cut starts on the last key
+    frame before the margin, so the copy needs no decoding and starts on a whole picture."""
     start = max(0.0, t_start - CLIP_MARGIN_S)
-    duration = (t_end - t_start) + 2 * CLIP_MARGIN_S
+    if key_times:
+        start = max((k for k in key_times if k <= start + 1e-3), default=0.0)
+    duration = (t_end + CLIP_MARGIN_S) - start
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "clip.mp4"
         base = ("-ss", f"{start:.3f}", "-i", str(source), "-t", f"{duration:.3f}", "-an")
@@ -207,12 +214,6 @@ def manifest(files: list[EvidenceFile], context: Context) -> dict[str, Any]:
     }
 
 
-def keyframes(candidates: list[Candidate], source: Path, info: MediaInfo) -> dict[float, Frame]:
-    """Every keyframe every candidate of the clip needs, decoded in one pass."""
-    wanted = sorted({t for c in candidates for t in moments(c, info).values()})
-    return frames_at(source, info, wanted)
-
-
 def build(
     analysis: Analysis,
     candidate: Candidate,
@@ -221,9 +222,10 @@ def build(
     facts: ClipFacts,
     context: Context,
     frames: dict[float, Frame] | None = None,
+    key_times: list[float] | None = None,
 ) -> list[EvidenceFile]:
-    """The package of one candidate; ``frames`` from :func:`keyframes` (decoded here if not
-    given)."""
+    """The package of one candidate; ``frames`` from the decoding pass (``KeptFrames``) or
+    :func:`keyframes` (decoded here if not given), ``key_times`` where the clip may be cut."""
     times = moments(candidate, info)
     if frames is None or not all(t in frames for t in times.values()):
         frames = frames_at(source, info, list(times.values()))
@@ -246,7 +248,7 @@ def build(
         png = cv2.imencode(".png", cv2.resize(crop, None, fx=2, fy=2))[1].tobytes()
         files.append(EvidenceFile("plate_crop", f"{stem}_plate.png", "image/png", png))
     if info.kind == "video":
-        clip = trim_clip(source, candidate.t_start, candidate.t_end)
+        clip = trim_clip(source, candidate.t_start, candidate.t_end, key_times)
         files.append(EvidenceFile("clip", f"{stem}_clip.mp4", "video/mp4", clip))
     meta = json.dumps(metadata(candidate, facts, context, times), ensure_ascii=False, indent=2)
     files.append(EvidenceFile("metadata", "metadata.json", "application/json", meta.encode()))

@@ -74,12 +74,19 @@ def output_size(info: MediaInfo) -> tuple[int, int]:
     return int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
 
 
-def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Iterator[Frame]:
+def iter_frames(
+    path: Path,
+    info: MediaInfo,
+    fps: float,
+    max_frames: int,
+    key_times: list[float] | None = None,
+) -> Iterator[Frame]:
     """Yield sampled frames of ``path`` (a photo yields one frame at time 0).
 
     Videos are decoded with PyAV: every frame keeps its real presentation time, so variable
     frame rate clips are sampled by their own clock (the first frame at or after each step
-    of 1/fps of video time), and rotation metadata is applied.
+    of 1/fps of video time), and rotation metadata is applied. ``key_times`` collects the
+    times of the stream's key frames as they pass (where a clip can be cut without decoding).
     """
     if info.kind == "image":
         yield Frame(0, 0.0, read_image(path))
@@ -89,6 +96,8 @@ def iter_frames(path: Path, info: MediaInfo, fps: float, max_frames: int) -> Ite
     due: float | None = None
     index = 0
     for t, frame in _decoded(path):
+        if key_times is not None and getattr(frame, "key_frame", False):
+            key_times.append(t)
         if due is not None and t < due - 1e-6:
             continue
         yield Frame(index, round(t, 3), _image(frame, width, height))
@@ -154,3 +163,33 @@ def frames_at(path: Path, info: MediaInfo, times: list[float]) -> dict[float, Fr
         t: Frame(index, round(pts, 3), _image(frame, width, height))
         for t, (index, pts, frame) in nearest.items()
     }
+
+
+class KeptFrames:
+    """The sampled frames of the one decoding pass, kept as JPEG (quality 95, the raw evidence
+    frames' own encoding) so the evidence keyframes need no second decode: each moment a case
+    needs is shown by the sampled frame nearest it, the very frame the rules judged."""
+
+    def __init__(self) -> None:
+        self.jpeg: dict[float, tuple[int, bytes]] = {}
+        self.key_times: list[float] = []
+
+    def keep(self, frames: Iterator[Frame]) -> Iterator[Frame]:
+        for frame in frames:
+            ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            if not ok:
+                raise RuntimeError("JPEG encoding failed")
+            self.jpeg[frame.pts] = (frame.index, buf.tobytes())
+            yield frame
+
+    def nearest(self, times: list[float]) -> dict[float, Frame]:
+        """The kept frame nearest each of ``times`` (video seconds)."""
+        if not self.jpeg:
+            return {}
+        found = {}
+        for t in times:
+            pts = min(self.jpeg, key=lambda p: (abs(p - t), p))
+            index, data = self.jpeg[pts]
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            found[t] = Frame(index, pts, np.ascontiguousarray(image))
+        return found

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from cases.creation import CaseRules, NewCase, NewEvidence, record_cases
 from cases.services import Services
 from ingest.db import Job, Submission
-from ingest.media import MediaInfo, probe
 from ingest.queue import Claim
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
-from workers.evidence import Context, EvidenceFile, build, keyframes
-from workers.frames import Frame, iter_frames
-from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
+from workers.evidence import Context, EvidenceFile
+from workers.pipeline import Outcome as Outcome
+from workers.pipeline import provenance, run
+from workers.pipeline import recognise_file as recognise_file
+from workers.recognise import Candidate
 from workers.rule_files import load_rules
 
 log = logging.getLogger(__name__)
@@ -49,37 +47,6 @@ def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
         return store.stat(key)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    info: MediaInfo
-    analysis: Analysis
-    facts: ClipFacts
-    candidates: list[Candidate]
-
-
-def recognise_file(
-    path: Path,
-    models: ModelSet,
-    book: RuleBook,
-    *,
-    fps: float,
-    max_frames: int,
-    max_seconds: float | None = None,
-    declared: str | None = None,
-    start: datetime | None = None,
-    positions: tuple[Point, ...] = (),
-    on_start: Callable[[MediaInfo], None] | None = None,
-    on_frame: Callable[[Frame], None] | None = None,
-) -> Outcome:
-    """Decode, recognise and judge one file: the stages a job and ``roadwitness process`` share."""
-    info = probe(path, max_seconds) if max_seconds else probe(path)
-    if on_start is not None:
-        on_start(info)
-    analysis = analyse(models, iter_frames(path, info, fps, max_frames), on_frame, fps)
-    facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
-    return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
-
-
 def _positions(submission: Submission) -> tuple[Point, ...]:
     points = tuple(Point(p.at, p.latitude, p.longitude, p.speed_mps) for p in submission.track)
     if points or submission.latitude is None or submission.longitude is None:
@@ -98,7 +65,6 @@ class SubmissionProcessor:
 
     def __call__(self, claim: Claim) -> None:
         services, s = self.services, self.services.settings
-        models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
         with services.sessions() as session:
             job = session.get(Job, claim.job_id)
             assert job is not None
@@ -107,7 +73,7 @@ class SubmissionProcessor:
                 sub.id,
                 sub.media.sha256,
                 sub.media.key,
-                models,
+                provenance(self.models),
                 self.book.version,
                 sub.device_id,
                 sub.time_source,
@@ -119,10 +85,11 @@ class SubmissionProcessor:
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
             original = Path(tmp) / "original"
             services.store.download(media_key, original)
-            outcome = recognise_file(
+            result = run(
                 original,
                 self.models,
                 self.book,
+                context,
                 fps=s.sample_fps,
                 max_frames=s.max_frames,
                 max_seconds=s.max_video_seconds,
@@ -130,21 +97,15 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
             )
-            frames = keyframes(outcome.candidates, original, outcome.info)
-            packages = [
-                (c, [(f, store_evidence(services.store, f)) for f in files])
-                for c in outcome.candidates
-                for files in [
-                    build(
-                        outcome.analysis, c, original, outcome.info, outcome.facts, context, frames
-                    )
-                ]
-            ]
-        self._record(claim, outcome.facts, packages)
+        packages = [
+            (c, [(f, store_evidence(services.store, f)) for f in files])
+            for c, files in result.packages
+        ]
+        self._record(claim, result.outcome.facts, packages)
         log.info(
             "submission %s: %d frame(s), %d case(s)",
             context.submission_id,
-            outcome.analysis.frames,
+            result.outcome.analysis.frames,
             len(packages),
         )
 
@@ -155,7 +116,7 @@ class SubmissionProcessor:
         packages: list[tuple[Candidate, list[tuple[EvidenceFile, StoredObject]]]],
     ) -> None:
         services = self.services
-        models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
+        models = provenance(self.models)
         rules = CaseRules(
             self.book.version, self.book.rules.duplicates, self.book.rules.cloned_plate
         )

@@ -16,9 +16,9 @@ from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import RuleBook
 from rules.serial import FORMAT, facts_to_data, finding_to_data
-from workers.evidence import Context, build, keyframes
+from workers.evidence import Context
 from workers.frames import Frame
-from workers.jobs import Outcome, recognise_file
+from workers.pipeline import Outcome, provenance, run
 
 
 def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:
@@ -41,21 +41,8 @@ def process_file(
 ) -> tuple[Outcome, dict[str, Any]]:
     if start is None and positions:
         start = positions[0].at
-    outcome = recognise_file(
-        path,
-        models,
-        book,
-        fps=fps,
-        max_frames=max_frames,
-        declared=declared,
-        start=start,
-        positions=positions,
-        on_start=on_start,
-        on_frame=on_frame,
-    )
-    info = outcome.info
     digest = sha256_file(path)
-    model_infos = {m.name: {"file": m.file, "sha256": m.sha256} for m in models.infos()}
+    model_infos = provenance(models)
     context = Context(
         "local",
         digest,
@@ -65,13 +52,25 @@ def process_file(
         time_source="device_track" if positions else None,
         place_source="device_track" if positions else None,
     )
+    result = run(
+        path,
+        models,
+        book,
+        context,
+        fps=fps,
+        max_frames=max_frames,
+        declared=declared,
+        start=start,
+        positions=positions,
+        on_start=on_start,
+        on_frame=on_frame,
+    )
+    outcome, info = result.outcome, result.outcome.info
     out.mkdir(parents=True, exist_ok=True)
     cases = []
-    frames = keyframes(outcome.candidates, path, info)
-    for n, candidate in enumerate(outcome.candidates, 1):
+    for n, (candidate, files) in enumerate(result.packages, 1):
         folder = out / f"case_{n:02d}"
         folder.mkdir(exist_ok=True)
-        files = build(outcome.analysis, candidate, path, info, outcome.facts, context, frames)
         for f in files:
             (folder / f.name).write_bytes(f.data)
         f0 = candidate.finding
