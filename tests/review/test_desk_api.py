@@ -72,14 +72,15 @@ def built_desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     data_dir = tmp_path_factory.mktemp("desk")
     settings = _settings(data_dir)
     upgrade(settings.database_url)
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app) as client:
         named = client.post(
             "/v1/reporters", json={"real_name": "Li Lei", "payment_account": "6222 0000 1111"}
         ).json()
         anonymous = client.post("/v1/reporters", json={}).json()
         reports = [_report(client, named["token"], p) for p in PHOTOS]
         reports.append(_report(client, anonymous["token"], PHOTOS[3]))  # the same incident
-        services = client.app.state.services  # type: ignore[attr-defined]
+        services = app.state.services
         run(services, SubmissionProcessor(services, models), drain=True)
         return {
             "data_dir": data_dir,
@@ -97,8 +98,9 @@ def built_desk(models: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 def desk(built_desk: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path / "var"
     shutil.copytree(built_desk["data_dir"], data_dir)
-    with TestClient(create_app(_settings(data_dir))) as client:
-        services = client.app.state.services  # type: ignore[attr-defined]
+    app = create_app(_settings(data_dir))
+    with TestClient(app) as client:
+        services = app.state.services
         yield {**built_desk, "client": client, "services": services}
 
 
