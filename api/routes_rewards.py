@@ -19,11 +19,11 @@ from api.deps import ServicesDep, SessionDep
 from api.routes_cases import reporter_ref
 from api.schemas import Problem
 from api.staff_auth import Admin, Supervisor
+from cases import reward_ledger
 from cases.reward_ledger import budget, mark_paid, statistics
 from cases.services import Services
-from ingest.audit import audit
 from ingest.db import Case, Reporter, Submission
-from ingest.db_review import Reward, RewardBudget
+from ingest.db_review import Reward
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
 Format = Literal["json", "csv"]
@@ -114,19 +114,11 @@ def rewards(
 def paid(reward_id: str, session: SessionDep, caller: Admin) -> None:
     """Record that a payable reward was paid."""
     try:
-        reward = mark_paid(session, reward_id)
+        mark_paid(session, reward_id, caller.owner)
     except KeyError:
         raise HTTPException(404, "no such reward") from None
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
-    audit(
-        session,
-        caller.owner,
-        "reward_paid",
-        "reward",
-        reward.id,
-        {"case": reward.case_id, "amount_fen": reward.amount_fen},
-    )
     session.commit()
 
 
@@ -139,13 +131,8 @@ def get_budget(year: int, session: SessionDep, _: Supervisor) -> dict[str, Any]:
 @router.put("/budget/{year}")
 def set_budget(year: int, body: BudgetIn, session: SessionDep, caller: Admin) -> dict[str, Any]:
     """Set the year's reward budget (Article 13)."""
-    row = session.get(RewardBudget, year)
     amount = round(body.amount_yuan * 100)
-    if row is None:
-        session.add(RewardBudget(year=year, amount_fen=amount, set_by=caller.id, note=body.note))
-    else:
-        row.amount_fen, row.set_by, row.note = amount, caller.id, body.note
-    audit(session, caller.owner, "budget_set", "budget", str(year), {"amount_fen": amount})
+    reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
     session.commit()
     return budget(session, year)
 

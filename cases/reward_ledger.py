@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cases.rewards import ConfirmedCase, Policy, compute
 from cases.rewards import Reporter as RewardReporter
+from ingest.audit import audit
 from ingest.db import Case, Reporter, Submission, now
 from ingest.db_review import Reward, RewardBudget
 
@@ -134,11 +135,33 @@ def _months(start: datetime, end: datetime, zone: ZoneInfo) -> list[str]:
     return out
 
 
-def mark_paid(session: Session, reward_id: str) -> Reward:
+def mark_paid(session: Session, reward_id: str, actor: str = "system") -> Reward:
+    """Record that a payable reward was paid (audited). KeyError: no such reward; ValueError:
+    it is not payable."""
     reward = session.get(Reward, reward_id, with_for_update=True)
     if reward is None:
         raise KeyError(reward_id)
     if reward.status != "payable":
         raise ValueError(f"the reward is {reward.status}")
     reward.status, reward.paid_at = "paid", now()
+    audit(
+        session,
+        actor,
+        "reward_paid",
+        "reward",
+        reward.id,
+        {"case": reward.case_id, "amount_fen": reward.amount_fen},
+    )
     return reward
+
+
+def set_budget(
+    session: Session, year: int, amount_fen: int, set_by: str, note: str | None, actor: str
+) -> None:
+    """Set the year's reward budget (Article 13), audited."""
+    row = session.get(RewardBudget, year)
+    if row is None:
+        session.add(RewardBudget(year=year, amount_fen=amount_fen, set_by=set_by, note=note))
+    else:
+        row.amount_fen, row.set_by, row.note = amount_fen, set_by, note
+    audit(session, actor, "budget_set", "budget", str(year), {"amount_fen": amount_fen})
