@@ -141,6 +141,8 @@ class Intake:
         self.dispatcher = dispatcher
         self.max_attempts = max_attempts
         self.max_video_seconds = max_video_seconds
+        self.camera_time_zone = exif.DEFAULT_ZONE
+        """The zone of a photo's camera clock when nothing better is known (settings)."""
 
     def accept(
         self,
@@ -222,7 +224,7 @@ class Intake:
                     )
                     session.add(media)
                     session.flush()
-                where = whereabouts(path, info.kind, declared)
+                where = whereabouts(path, info.kind, declared, self.camera_time_zone)
                 submission = Submission(
                     media_id=media.id,
                     filename=(filename or "")[:255] or None,

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from roadwitness.cli_admin import evidence_app, staff_app
+from roadwitness.cli_inspect import inspect_media, track_app
 from roadwitness.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=
 app.add_typer(dashcam_app, name="dashcam")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(staff_app, name="staff")
+app.add_typer(track_app, name="track")
+app.command("inspect")(inspect_media)
 console = Console(width=None if Console().is_terminal else 120)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
+    camera_time_zone: str = "Asia/Shanghai"
+    """The IANA zone a photo's camera clock is read in when the photo records no offset and
+    has no GPS place to look its zone up from."""
 
     map_tiles_url: str | None = None
     """A tile server for the desk's map (e.g. https://tiles.example/{z}/{x}/{y}.png); without
@@ -77,6 +80,17 @@ class Settings(BaseSettings):
     """Reward amounts and caps (YAML); None uses the Shenzhen 2018 measures shipped with the
     project (ingest/reward_policy.yaml)."""
     """A resumable upload that receives no bytes for this long expires."""
+
+    @field_validator("camera_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone") from exc
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
