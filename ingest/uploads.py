@@ -172,6 +172,8 @@ class Uploads:
             raise UploadError(
                 409, "offset_mismatch", f"Upload-Offset {offset} is not the server's {state.offset}"
             )
+        if offset == state.length:  # all bytes are in and another request takes them in
+            return self._await_completion(caller, upload_id)
         raise UploadError(423, "upload_busy", "another request is writing this upload; retry")
 
     async def append(
