@@ -32,9 +32,11 @@ HOUSEKEEPING_S = 300.0
 
 
 async def _housekeeping(services: Services) -> None:
-    """Expire idle uploads (deleting their staged bytes) and forget old nonces."""
+    """Complete uploads whose completion a crash cut short, expire idle uploads (deleting
+    their staged bytes) and forget old nonces."""
     while True:
         try:
+            await asyncio.to_thread(services.uploads.complete_stalled)
             await asyncio.to_thread(services.uploads.expire)
             await asyncio.to_thread(services.identity.prune_nonces)
         except Exception:  # a database blink must not end housekeeping

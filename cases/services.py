@@ -65,6 +65,7 @@ class Services:
         intake = Intake(
             sessions, store, dispatcher, settings.job_max_attempts, settings.max_video_seconds
         )
+        intake.camera_time_zone = settings.camera_time_zone
         return cls(
             settings,
             engine,

@@ -92,9 +92,12 @@ class Submission(Base):
     clip_start: Mapped[datetime | None] = mapped_column()
     """UTC time of the first frame, from the best source (see time_source)."""
     time_source: Mapped[str | None] = mapped_column(String(12))
-    """device_track, exif, device_clock or reporter."""
+    """device_track, device_clock, gps (a photo's GPS stamp), exif_offset (capture time with
+    its recorded offset), camera_clock (capture time read in ``time_zone``) or reporter."""
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    """The zone assumed for a camera_clock time (the place's, looked up, or the default)."""
     place_source: Mapped[str | None] = mapped_column(String(12))
-    """device_track, exif or reporter."""
+    """device_track, gps (a photo's GPS EXIF) or reporter."""
     joint_reporters: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Other reporters who declared this a joint report: the reward is split evenly."""
 
@@ -102,6 +105,11 @@ class Submission(Base):
     track: Mapped[list[TrackPoint]] = relationship(order_by="TrackPoint.at")
     cases: Mapped[list[Case]] = relationship(back_populates="submission", order_by="Case.t_start")
     jobs: Mapped[list[Job]] = relationship(back_populates="submission", order_by="Job.created_at")
+    __table_args__ = (
+        # One submission per sender's event id, however many requests race to complete it.
+        UniqueConstraint("device_id", "event_id", name="uq_submissions_device_event"),
+        UniqueConstraint("reporter", "event_id", name="uq_submissions_reporter_event"),
+    )
 
 
 class Job(Base):
@@ -287,6 +295,10 @@ class Upload(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     expires_at: Mapped[datetime] = mapped_column()
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    """Held by the one request appending or completing this upload (see ingest.uploads)."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    """After this a lease is abandoned (its holder crashed) and can be taken over."""
     __table_args__ = (UniqueConstraint("owner", "event_id", name="uq_uploads_owner_event"),)
 
 

@@ -1,14 +1,29 @@
-"""Time and place from a photo's EXIF (Pillow)."""
+"""Time and place from a photo's EXIF (Pillow), each with the source it came from.
+
+A camera's own clock is rarely set well (the shared sample photos' clocks are a day off their GPS
+time), so the GPS receiver's UTC date and time stamp wins; then the capture time with the
+offset the camera recorded; last the camera's clock, read in the zone of the photo's place (or a
+configured zone), and marked ``camera_clock`` with the zone assumed.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
-DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, DATETIME = 0x9003, 0x9011, 0x0132
-CHINA = timezone(timedelta(hours=8))
+DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, DATETIME, OFFSET_TIME = 0x9003, 0x9011, 0x0132, 0x9010
+GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON = 1, 2, 3, 4
+GPS_TIME, GPS_STATUS, GPS_DATE = 7, 9, 29
+DEFAULT_ZONE = "Asia/Shanghai"
+"""The zone a camera clock is read in when the photo has no place to look one up."""
+
+TimeSource = Literal["gps", "exif_offset", "camera_clock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +31,12 @@ class PhotoFacts:
     taken_at: datetime | None
     latitude: float | None
     longitude: float | None
+    time_source: TimeSource | None = None
+    """``gps`` (GPS date and time stamp, UTC), ``exif_offset`` (capture time with the offset
+    the camera recorded) or ``camera_clock`` (capture time read in ``time_zone``)."""
+    time_zone: str | None = None
+    """The zone assumed for a ``camera_clock`` time: the place's (looked up) or the default."""
+    place_source: Literal["gps"] | None = None
 
 
 def _degrees(value: tuple[float, float, float], ref: str) -> float:
@@ -24,35 +45,104 @@ def _degrees(value: tuple[float, float, float], ref: str) -> float:
     return -degrees if ref in ("S", "W") else degrees
 
 
-def read(path: Path) -> PhotoFacts:
-    """EXIF capture time (local time with its offset, or China time when none is recorded)
-    and GPS position; each None when absent or unreadable."""
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip("\x00 ")
+
+
+def _gps_place(gps: dict[int, Any]) -> tuple[float, float] | None:
+    if GPS_LAT not in gps or GPS_LON not in gps or _text(gps.get(GPS_STATUS, "A")) == "V":
+        return None  # a receiver's "measurement void" is no place
+    try:
+        latitude = _degrees(gps[GPS_LAT], _text(gps.get(GPS_LAT_REF, "N")))
+        longitude = _degrees(gps[GPS_LON], _text(gps.get(GPS_LON_REF, "E")))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or latitude == longitude == 0:
+        return None
+    return latitude, longitude
+
+
+def _gps_time(gps: dict[int, Any]) -> datetime | None:
+    """The GPS date and time stamp: UTC by the EXIF standard."""
+    if GPS_DATE not in gps or GPS_TIME not in gps:
+        return None
+    try:
+        day = datetime.strptime(_text(gps[GPS_DATE]), "%Y:%m:%d")
+        hours, minutes, seconds = (float(v) for v in gps[GPS_TIME])
+        if not all(math.isfinite(v) for v in (hours, minutes, seconds)):
+            return None
+        if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
+            return None
+        offset = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return (day + offset).replace(tzinfo=UTC)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _local_time(raw: Any) -> datetime | None:
+    try:
+        return datetime.strptime(_text(raw), "%Y:%m:%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return None
+
+
+def _offset(raw: Any) -> tzinfo | None:
+    try:
+        return datetime.strptime(_text(raw), "%z").tzinfo if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+@cache
+def _zone_finder() -> Any:
+    from timezonefinder import TimezoneFinder
+
+    return TimezoneFinder()  # loads its polygons once, on first need
+
+
+def zone_at(latitude: float, longitude: float) -> str | None:
+    """The IANA time zone in force at a place (offline lookup), or None at sea."""
+    found = _zone_finder().timezone_at(lat=latitude, lng=longitude)
+    return str(found) if found else None
+
+
+def read(path: Path, default_zone: str = DEFAULT_ZONE) -> PhotoFacts:
+    """Capture time and GPS position of a photo, each None when absent or unreadable."""
     from PIL import Image
 
     try:
         with Image.open(path) as im:
             exif = im.getexif()
-    except Exception:
+            sub, gps = dict(exif.get_ifd(EXIF_IFD)), dict(exif.get_ifd(GPS_IFD))
+    except Exception:  # Pillow raises many types for a broken EXIF block
         return PhotoFacts(None, None, None)
-    taken_at = None
-    sub = exif.get_ifd(EXIF_IFD)
-    raw = sub.get(DATETIME_ORIGINAL) or exif.get(DATETIME)
-    if raw:
-        try:
-            local = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            offset = sub.get(OFFSET_TIME_ORIGINAL)
-            zone = datetime.strptime(offset, "%z").tzinfo if offset else CHINA
-            taken_at = local.replace(tzinfo=zone)
-        except ValueError:
-            taken_at = None
-    gps = exif.get_ifd(GPS_IFD)
-    latitude = longitude = None
-    try:
-        if 2 in gps and 4 in gps:
-            latitude = _degrees(gps[2], gps.get(1, "N"))
-            longitude = _degrees(gps[4], gps.get(3, "E"))
-            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-                latitude = longitude = None
-    except (TypeError, ValueError, ZeroDivisionError):
-        latitude = longitude = None
-    return PhotoFacts(taken_at, latitude, longitude)
+    place = _gps_place(gps)
+    latitude, longitude = place if place else (None, None)
+    place_source: Literal["gps"] | None = "gps" if place else None
+    gps_time = _gps_time(gps) if place else None
+    if gps_time is not None:
+        return PhotoFacts(gps_time, latitude, longitude, "gps", None, place_source)
+    for when, offset in ((DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL), (DATETIME, OFFSET_TIME)):
+        source = sub if when != DATETIME else dict(exif)
+        local = _local_time(source.get(when))
+        if local is None:
+            continue
+        zone = _offset(sub.get(offset))
+        if zone is not None:
+            return PhotoFacts(
+                local.replace(tzinfo=zone), latitude, longitude, "exif_offset", None, place_source
+            )
+        name = (zone_at(*place) if place else None) or default_zone
+        return PhotoFacts(
+            local.replace(tzinfo=ZoneInfo(name)),
+            latitude,
+            longitude,
+            "camera_clock",
+            name,
+            place_source,
+        )
+    return PhotoFacts(None, latitude, longitude, None, None, place_source)

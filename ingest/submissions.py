@@ -65,10 +65,16 @@ class Whereabouts:
     longitude: float | None
     place_source: str | None
     points: list[TrackPoint]
+    time_zone: str | None = None
+    """The zone a ``camera_clock`` time was read in (looked up from the place, or the
+    default)."""
 
 
-def whereabouts(path: Path, kind: str, declared: Declared) -> Whereabouts:
-    """The best time and place: a device track beats EXIF, which beats the reporter's word."""
+def whereabouts(
+    path: Path, kind: str, declared: Declared, default_zone: str = exif.DEFAULT_ZONE
+) -> Whereabouts:
+    """The best time and place: a device track beats the photo's EXIF (GPS stamp, then capture
+    time with offset, then camera clock), which beats the reporter's word."""
     points = [
         TrackPoint(
             at=p.at,
@@ -80,9 +86,10 @@ def whereabouts(path: Path, kind: str, declared: Declared) -> Whereabouts:
         for p in declared.track
     ]
     start, time_source = declared.clip_start, "device_clock" if declared.clip_start else None
-    photo = exif.read(path) if kind == "image" else None
+    photo = exif.read(path, default_zone) if kind == "image" else None
+    zone = None
     if photo is not None and photo.taken_at is not None:
-        start, time_source = photo.taken_at, "exif"
+        start, time_source, zone = photo.taken_at, photo.time_source, photo.time_zone
     if start is None and declared.taken_at is not None:
         start, time_source = declared.taken_at, "reporter"
     here = position_at(list(declared.track), start) if declared.track and start else None
@@ -90,19 +97,19 @@ def whereabouts(path: Path, kind: str, declared: Declared) -> Whereabouts:
         here = declared.track[0]
     if here is not None:
         return Whereabouts(
-            start, time_source, here.latitude, here.longitude, "device_track", points
+            start, time_source, here.latitude, here.longitude, "device_track", points, zone
         )
     if photo is not None and photo.latitude is not None and photo.longitude is not None:
         at = photo.taken_at or start or now()
         points.append(
-            TrackPoint(at=at, latitude=photo.latitude, longitude=photo.longitude, source="exif")
+            TrackPoint(at=at, latitude=photo.latitude, longitude=photo.longitude, source="gps")
         )
-        return Whereabouts(start, time_source, photo.latitude, photo.longitude, "exif", points)
+        return Whereabouts(start, time_source, photo.latitude, photo.longitude, "gps", points, zone)
     if declared.latitude is not None and declared.longitude is not None:
         return Whereabouts(
-            start, time_source, declared.latitude, declared.longitude, "reporter", points
+            start, time_source, declared.latitude, declared.longitude, "reporter", points, zone
         )
-    return Whereabouts(start, time_source, None, None, None, points)
+    return Whereabouts(start, time_source, None, None, None, points, zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,8 @@ class Intake:
         self.dispatcher = dispatcher
         self.max_attempts = max_attempts
         self.max_video_seconds = max_video_seconds
+        self.camera_time_zone = exif.DEFAULT_ZONE
+        """The zone of a photo's camera clock when nothing better is known (settings)."""
 
     def accept(
         self,
@@ -146,13 +155,40 @@ class Intake:
     ) -> Accepted:
         """Check ``path`` (raises :class:`ingest.media.MediaError`), store and enqueue it.
         ``sha256``: the file's digest when the caller has just computed it."""
+        done = self._already(declared)
+        if done is not None:
+            return done
         info = probe(path, self.max_video_seconds, filename)
         sha256 = sha256 or sha256_file(path)
         try:
             return self._record(path, sha256, info, filename, declared, actor)
         except IntegrityError:
-            # Another request stored the same original at the same moment: link to it.
+            # This event was taken in by another request at the same moment (one submission
+            # per sender's event id), or the same original was stored: link to it.
+            done = self._already(declared)
+            if done is not None:
+                return done
             return self._record(path, sha256, info, filename, declared, actor)
+
+    def _already(self, declared: Declared) -> Accepted | None:
+        """The submission already made for the sender's event id, if any."""
+        sender = (
+            Submission.device_id == declared.device_id
+            if declared.device_id
+            else Submission.reporter == declared.reporter
+        )
+        if declared.event_id is None or not (declared.device_id or declared.reporter):
+            return None
+        with self.sessions() as session:
+            found = session.scalar(
+                select(Submission).where(sender, Submission.event_id == declared.event_id)
+            )
+            if found is None:
+                return None
+            job = found.jobs[0].id if found.jobs else ""
+            return Accepted(
+                found.id, found.status, found.media.sha256, found.media.kind, found.media_id, job
+            )
 
     def _store_original(self, path: Path, sha256: str, info: MediaInfo) -> bool:
         try:
@@ -189,7 +225,7 @@ class Intake:
                     )
                     session.add(media)
                     session.flush()
-                where = whereabouts(path, info.kind, declared)
+                where = whereabouts(path, info.kind, declared, self.camera_time_zone)
                 submission = Submission(
                     media_id=media.id,
                     filename=(filename or "")[:255] or None,
@@ -204,6 +240,7 @@ class Intake:
                     device_time=declared.device_time,
                     clip_start=where.clip_start,
                     time_source=where.time_source,
+                    time_zone=where.time_zone,
                     place_source=where.place_source,
                     track=where.points,
                     joint_reporters=list(declared.joint_reporters),

@@ -1,25 +1,68 @@
-"""GPS/time tracks: parsed from NMEA 0183 ($GPRMC/$GNRMC), GPX or JSON points, validated, and
-looked up at any moment of a clip."""
+"""GPS/time tracks: parsed from NMEA 0183 (RMC of any talker), GPX or JSON points, cleaned the
+way real receivers need (repeated fixes dropped, fixes sorted, void fixes skipped), validated,
+and looked up at any moment of a clip."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import math
-from datetime import UTC, datetime
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from rules.facts import Point as Point
 from rules.facts import position_at as position_at
 
 TrackFormat = Literal["nmea", "gpx", "json"]
+TRACK_FORMATS: tuple[TrackFormat, ...] = ("nmea", "gpx", "json")
 MAX_POINTS = 20_000
+MAX_TRACK_CHARS = 4_000_000
+"""About a day of 1 Hz NMEA with every sentence a receiver emits; more is not one event's."""
 MAX_SPEED_MPS = 100.0  # 360 km/h: above this between two fixes, the track is not a vehicle's
+MIN_JUMP_WINDOW_S = 1.0
+"""Fixes closer in time than this are judged over this window: a receiver's metre of noise
+between two fixes 0.3 s apart is not a 3 m/s jump."""
 EARTH_RADIUS_M = 6_371_008.8
+KNOTS_TO_MPS = 0.514444
 
 
 class TrackError(ValueError):
     """The track cannot be used; the message says which point and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """The fixes kept, in time order, and what was left out and why."""
+
+    points: list[Point]
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Reason -> fixes left out: ``void`` (no fix), ``bad_checksum`` (garbled in transmission),
+    ``duplicate`` (a fix repeated at the same time)."""
+    reordered: int = 0
+    """Fixes that came before an earlier time and were sorted into place."""
+    ignored: int = 0
+    """Lines that are no position fix: other sentences, proprietary sentences, comments."""
+
+    def summary(self) -> dict[str, Any]:
+        """What ``roadwitness track inspect --json`` prints."""
+
+        def fix(p: Point) -> dict[str, Any]:
+            at = p.at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            return {"time": at, "latitude": p.latitude, "longitude": p.longitude}
+
+        first, last = self.points[0], self.points[-1]
+        return {
+            "kept": len(self.points),
+            "dropped": dict(sorted(self.dropped.items())),
+            "reordered": self.reordered,
+            "ignored_lines": self.ignored,
+            "first": fix(first),
+            "last": fix(last),
+            "span_s": (last.at - first.at).total_seconds(),
+        }
 
 
 def distance_m(a: Point, b: Point) -> float:
@@ -31,41 +74,112 @@ def distance_m(a: Point, b: Point) -> float:
 
 
 def parse(data: str, fmt: TrackFormat) -> list[Point]:
-    """Parse and validate a track; raises :class:`TrackError`."""
-    parsers = {"nmea": _nmea, "gpx": _gpx, "json": _json}
-    if fmt not in parsers:
+    """Parse, clean and validate a track; raises :class:`TrackError`."""
+    return read(data, fmt).points
+
+
+def read(data: str, fmt: TrackFormat) -> Track:
+    """Parse, clean and validate a track, with the counts of what was left out."""
+    if fmt not in TRACK_FORMATS:
         raise TrackError(f"unknown track format {fmt!r}; use nmea, gpx or json")
-    points = parsers[fmt](data)
+    if len(data) > MAX_TRACK_CHARS:
+        raise TrackError(f"the track has {len(data)} characters, over {MAX_TRACK_CHARS}")
+    dropped: Counter[str] = Counter()
+    ignored = 0
+    if fmt == "nmea":
+        raw, ignored = _nmea(data, dropped)
+    elif fmt == "gpx":
+        raw = _gpx(data)
+    else:
+        raw = _json(data)
+    if len(raw) > MAX_POINTS:
+        raise TrackError(f"the track has {len(raw)} points, over {MAX_POINTS}")
+    points, reordered = _in_time_order(raw, dropped)
     validate(points)
-    return points
+    return Track(points, {k: v for k, v in dropped.items() if v}, reordered, ignored)
 
 
-def _nmea(data: str) -> list[Point]:
-    import pynmea2
+def _in_time_order(raw: list[Point], dropped: Counter[str]) -> tuple[list[Point], int]:
+    """Sort fixes by time (a receiver may emit one late) and keep the first of repeated ones."""
+    reordered, latest = 0, None
+    for p in raw:
+        if latest is not None and p.at < latest:
+            reordered += 1
+        latest = p.at if latest is None else max(latest, p.at)
+    points: list[Point] = []
+    for p in sorted(raw, key=lambda p: p.at):
+        if points and p.at == points[-1].at:
+            dropped["duplicate"] += 1
+            continue
+        points.append(p)
+    return points, reordered
 
-    points = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        line = line.strip()
-        if not line.startswith("$") or line[3:6] != "RMC":
-            continue  # other sentences (GGA, GSV...) carry no date; RMC has all we need
-        try:
-            msg = pynmea2.parse(line, check=True)
-        except (pynmea2.ParseError, pynmea2.ChecksumError, ValueError) as exc:
-            raise TrackError(f"NMEA line {number}: {exc}") from exc
-        if msg.status != "A" or msg.datestamp is None or msg.timestamp is None:
-            continue  # a void fix is not a position
-        at = datetime.combine(msg.datestamp, msg.timestamp)
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-        knots = float(msg.spd_over_grnd) if msg.spd_over_grnd not in (None, "") else None
-        points.append(
-            Point(
-                at,
-                float(msg.latitude),
-                float(msg.longitude),
-                knots * 0.514444 if knots is not None else None,
-            )
-        )
-    return points
+
+_RMC = re.compile(r"^\$[A-Z]{2}RMC,")
+_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(?:\.(\d{1,6}))?$")
+_DATE = re.compile(r"^(\d{2})(\d{2})(\d{2})$")
+_LAT = re.compile(r"^(\d{2})(\d{2}(?:\.\d{1,8})?)$")
+_LON = re.compile(r"^(\d{3})(\d{2}(?:\.\d{1,8})?)$")
+_NUMBER = re.compile(r"^\d{1,4}(?:\.\d{1,6})?$")
+
+
+def _checksum_ok(line: str) -> bool:
+    body, star, given = line[1:].partition("*")
+    if not star or len(given) < 2:
+        return False
+    total = 0
+    for char in body:
+        total ^= ord(char)
+    return f"{total:02X}" == given[:2].upper()
+
+
+def _nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
+    points, ignored = [], 0
+    for number, raw_line in enumerate(data.splitlines(), start=1):
+        line = raw_line.strip()
+        if not _RMC.match(line):
+            ignored += 1  # comments, GGA/GSV/... (no date), proprietary $P... sentences
+            continue
+        if not _checksum_ok(line):
+            dropped["bad_checksum"] += 1  # garbled on the serial line: not the receiver's word
+            continue
+        fields = line[1:].partition("*")[0].split(",")
+        if len(fields) < 10 or fields[2] != "A" or not all(fields[i] for i in (1, 3, 5, 9)):
+            dropped["void"] += 1
+            continue
+        points.append(_rmc_point(fields, number))
+    return points, ignored
+
+
+def _rmc_point(fields: list[str], number: int) -> Point:
+    """An RMC the receiver marked valid, with a good checksum: its fields must make sense, or
+    the whole log is suspect (it was written by something other than a receiver)."""
+    hhmmss, lat, ns, lon, ew, knots, ddmmyy = (fields[i] for i in (1, 3, 4, 5, 6, 7, 9))
+    t, d = _TIME.match(hhmmss), _DATE.match(ddmmyy)
+    la, lo = _LAT.match(lat), _LON.match(lon)
+    where = f"NMEA line {number}"
+    if t is None or d is None:
+        raise TrackError(f"{where}: time {hhmmss!r} / date {ddmmyy!r} is not hhmmss / ddmmyy")
+    if la is None or lo is None or ns not in ("N", "S") or ew not in ("E", "W"):
+        raise TrackError(f"{where}: position {lat!r} {ns!r}, {lon!r} {ew!r} is not ddmm.mmm")
+    if knots and not _NUMBER.match(knots):
+        raise TrackError(f"{where}: speed {knots!r} is not a number of knots")
+    try:
+        day, month, yy = (int(v) for v in d.groups())
+        hour, minute, second = (int(v) for v in t.groups()[:3])
+        micros = int((t.group(4) or "0").ljust(6, "0"))
+        # RMC has a two-digit year; receivers were born after 1980
+        on = date(2000 + yy if yy < 80 else 1900 + yy, month, day)
+        at = datetime.combine(on, time(hour, minute, second, micros), tzinfo=UTC)
+    except ValueError as exc:
+        raise TrackError(f"{where}: no such time {ddmmyy} {hhmmss} ({exc})") from exc
+    lat_minutes, lon_minutes = float(la.group(2)), float(lo.group(2))
+    if lat_minutes >= 60 or lon_minutes >= 60:
+        raise TrackError(f"{where}: minutes of a position must be under 60")
+    latitude = (int(la.group(1)) + lat_minutes / 60) * (-1 if ns == "S" else 1)
+    longitude = (int(lo.group(1)) + lon_minutes / 60) * (-1 if ew == "W" else 1)
+    speed = float(knots) * KNOTS_TO_MPS if knots else None
+    return Point(at, latitude, longitude, speed)
 
 
 def _gpx(data: str) -> list[Point]:
@@ -87,31 +201,45 @@ def _gpx(data: str) -> list[Point]:
     return points
 
 
-def _json(data: str | list[dict[str, Any]]) -> list[Point]:
+def _json(data: str) -> list[Point]:
+    expected = "expected [{time, lat, lon, speed_mps?}]"
     try:
-        raw = json.loads(data) if isinstance(data, str) else data
-        points = []
-        for i, p in enumerate(raw):
+        raw = json.loads(data)
+    except RecursionError:
+        raise TrackError(f"JSON track: nested too deeply; {expected}") from None
+    except ValueError as exc:
+        raise TrackError(f"JSON track: {exc}; {expected}") from exc
+    if not isinstance(raw, list):
+        raise TrackError(f"JSON track: not a list; {expected}")
+    points = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict):
+            raise TrackError(f"point {i}: not an object; {expected}")
+        try:
             at = datetime.fromisoformat(str(p["time"]).replace("Z", "+00:00"))
-            if at.tzinfo is None:
-                raise TrackError(f"point {i}: time {p['time']!r} has no time zone")
             speed = p.get("speed_mps")
-            points.append(
-                Point(
-                    at.astimezone(UTC),
-                    float(p["lat"]),
-                    float(p["lon"]),
-                    float(speed) if speed is not None else None,
-                )
+            point = Point(
+                at, _finite(p["lat"]), _finite(p["lon"]), None if speed is None else _finite(speed)
             )
-    except TrackError:
-        raise
-    except (ValueError, KeyError, TypeError) as exc:
-        raise TrackError(f"JSON track: {exc!r}; expected [{{time, lat, lon, speed_mps?}}]") from exc
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            raise TrackError(f"point {i}: {exc!r}; {expected}") from exc
+        if at.tzinfo is None:
+            raise TrackError(f"point {i}: time {p['time']!r} has no time zone")
+        points.append(Point(at.astimezone(UTC), point.latitude, point.longitude, point.speed_mps))
     return points
 
 
+def _finite(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"{value!r} is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
 def validate(points: list[Point]) -> None:
+    """Points in strictly increasing time, on Earth, at a vehicle's speed."""
     if not points:
         raise TrackError("the track has no valid fix")
     if len(points) > MAX_POINTS:
@@ -129,5 +257,5 @@ def validate(points: list[Point]) -> None:
             raise TrackError(
                 f"point {i}: time {b.at.isoformat()} does not follow {a.at.isoformat()}"
             )
-        if distance_m(a, b) / seconds > MAX_SPEED_MPS:
+        if distance_m(a, b) / max(seconds, MIN_JUMP_WINDOW_S) > MAX_SPEED_MPS:
             raise TrackError(f"point {i}: a jump of {distance_m(a, b):.0f} m in {seconds:.1f} s")

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,11 +31,15 @@ from ingest.db import Upload, now
 from ingest.errors import Refused
 from ingest.identity import Caller
 from ingest.media import MediaError
-from ingest.store import sha256_file
+from ingest.store import CHUNK, sha256_file
 from ingest.submissions import Declared, Intake
 from ingest.tracks import Point
+from ingest.upload_leases import Leases
 
 log = logging.getLogger(__name__)
+AWAIT_COMPLETION_S = 10.0
+"""How long a request for an upload that another request is completing waits for its
+submission before answering without one (the sender asks again with HEAD)."""
 
 
 class UploadError(Refused):
@@ -76,6 +83,7 @@ class Uploads:
         self.staging = staging
         self.max_bytes = max_bytes
         self.ttl = ttl
+        self.leases = Leases(sessions)
 
     def _path(self, upload_id: str) -> Path:
         return self.staging / f"{upload_id}.part"
@@ -107,7 +115,6 @@ class Uploads:
                 )
                 session.add(upload)
                 session.flush()
-                self._path(upload.id).touch()
                 return _state(upload, created=True)
         except IntegrityError:  # the same event opened twice at once: one of them won
             return self.open(caller, event_id, length, sha256, event)
@@ -132,35 +139,42 @@ class Uploads:
             raise UploadError(404, "no_such_upload", "no such upload")
         return upload
 
+    def _current(self, caller: Caller, upload_id: str) -> UploadState:
+        with self.sessions() as session:
+            return _state(self._owned(session, caller, upload_id))
+
     def head(self, caller: Caller, upload_id: str) -> UploadState:
-        with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            if upload.state in ("failed", "expired"):
-                raise UploadError(410, f"upload_{upload.state}", upload.error or upload.state)
-            return _state(upload)
+        """The upload's state; one whose bytes are all in but that has no submission (its
+        completion was cut short by a crash) is completed first."""
+        state = self._current(caller, upload_id)
+        if state.state in ("failed", "expired"):
+            raise UploadError(410, f"upload_{state.state}", self._error(upload_id, state.state))
+        if state.state == "open" and state.offset == state.length:
+            return self._complete(caller, upload_id)
+        return state
 
-    def _writable(self, caller: Caller, upload_id: str, offset: int) -> int:
+    def _error(self, upload_id: str, default: str) -> str:
         with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            if upload.state == "complete":
-                raise UploadError(409, "already_complete", "the upload is already complete")
-            if upload.state != "open":
-                raise UploadError(410, f"upload_{upload.state}", upload.error or upload.state)
-            if offset != upload.offset:
-                raise UploadError(
-                    409,
-                    "offset_mismatch",
-                    f"Upload-Offset {offset} is not the server's {upload.offset}",
-                )
-            return upload.length
+            upload = session.get(Upload, upload_id)
+            return (upload.error if upload else None) or default
 
-    def _commit(self, caller: Caller, upload_id: str, offset: int) -> UploadState:
-        with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            upload.offset = offset
-            upload.expires_at = now() + self.ttl
-            whole = upload.offset == upload.length
-        return self._finish(caller, upload_id) if whole else self.head(caller, upload_id)
+    def _refusal(self, caller: Caller, upload_id: str, offset: int) -> UploadState:
+        """Why a lease at ``offset`` was not granted, as the error to answer; or the state
+        when the upload is already complete and the sender only resumes at its end."""
+        state = self._current(caller, upload_id)
+        if state.state == "complete":
+            if offset == state.length:
+                return state  # a resume after the last byte: tell the sender its submission
+            raise UploadError(409, "already_complete", "the upload is already complete")
+        if state.state != "open":
+            raise UploadError(410, f"upload_{state.state}", self._error(upload_id, state.state))
+        if offset != state.offset:
+            raise UploadError(
+                409, "offset_mismatch", f"Upload-Offset {offset} is not the server's {state.offset}"
+            )
+        if offset == state.length:  # all bytes are in and another request takes them in
+            return self._await_completion(caller, upload_id)
+        raise UploadError(423, "upload_busy", "another request is writing this upload; retry")
 
     async def append(
         self,
@@ -172,35 +186,94 @@ class Uploads:
     ) -> UploadState:
         """Write the bytes at ``offset``; when the upload is whole, take it in.
 
-        The offset in the database is the commit point: bytes of a chunk cut off mid-way are
-        dropped, and the sender resumes from the offset ``HEAD`` reports."""
-        length = await asyncio.to_thread(self._writable, caller, upload_id, offset)
-        with self._path(upload_id).open("r+b") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise UploadError(
-                    423, "upload_busy", "another request is writing this upload"
-                ) from None
-            fh.seek(offset)
-            fh.truncate()
+        The body is received into a file of this request's own, then appended under the
+        upload's lease if the offset still holds, so racing senders never mix their bytes:
+        one wins, the others get ``409 offset_mismatch`` and resume from ``HEAD``. The offset in
+        the database is the commit point."""
+        state = await asyncio.to_thread(self._current, caller, upload_id)
+        if state.state != "open" or offset != state.offset:
+            return await asyncio.to_thread(self._refusal, caller, upload_id, offset)
+        self.staging.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=self.staging) as chunk:
             digest, written = hashlib.sha256(), 0
             async for block in body:
                 written += len(block)
-                if offset + written > length:
-                    fh.truncate(offset)
-                    raise UploadError(413, "over_length", f"more bytes than Upload-Length {length}")
+                if offset + written > state.length:
+                    raise UploadError(
+                        413, "over_length", f"more bytes than Upload-Length {state.length}"
+                    )
                 digest.update(block)
-                fh.write(block)
+                chunk.write(block)
             if chunk_sha256 is not None and digest.hexdigest() != chunk_sha256.lower():
-                fh.truncate(offset)
                 raise UploadError(400, "digest_mismatch", "the body does not match its SHA-256")
-            # No fsync per chunk: a crash that loses committed bytes is caught by the SHA-256
-            # check of the whole file, which then restarts the upload.
-            fh.flush()
-        return await asyncio.to_thread(self._commit, caller, upload_id, offset + written)
+            chunk.flush()
+            if written == 0 and offset < state.length:
+                return state
+            end = offset + written
+            return await asyncio.to_thread(
+                self._commit, caller, upload_id, offset, chunk, end == state.length
+            )
 
-    def _finish(self, caller: Caller, upload_id: str) -> UploadState:
+    def _commit(
+        self, caller: Caller, upload_id: str, offset: int, chunk: BinaryIO, whole: bool
+    ) -> UploadState:
+        """Under the upload's lease (if the offset still holds): append the received bytes,
+        move the offset, and complete the upload when they were its last."""
+        token = self.leases.take(upload_id, caller.owner, offset)
+        if token is None:
+            return self._refusal(caller, upload_id, offset)
+        with self.leases.held(upload_id, token):
+            end = self._write_at(upload_id, offset, chunk)
+            if end > offset:
+                with self.sessions.begin() as session:
+                    self.leases.release(
+                        session,
+                        upload_id,
+                        token,
+                        keep=whole,
+                        offset=end,
+                        expires_at=now() + self.ttl,
+                    )
+            if not whole:
+                return self._current(caller, upload_id)
+            return self._finish(caller, upload_id, token)
+
+    def _write_at(self, upload_id: str, offset: int, chunk: BinaryIO) -> int:
+        """Copy ``chunk`` into the staged file at ``offset``; the new end."""
+        # No fsync per chunk: a crash that loses committed bytes is caught by the SHA-256
+        # check of the whole file, which then restarts the upload.
+        chunk.seek(0)
+        fd = os.open(self._path(upload_id), os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+b") as fh:
+            fh.seek(offset)
+            shutil.copyfileobj(chunk, fh, CHUNK)
+            end = fh.tell()
+            fh.truncate(end)
+        return end
+
+    def _complete(self, caller: Caller, upload_id: str) -> UploadState:
+        """Complete an upload whose bytes are all committed, or wait for the request that is
+        completing it."""
+        state = self._current(caller, upload_id)
+        token = self.leases.take(upload_id, caller.owner, state.length)
+        if token is None:
+            return self._await_completion(caller, upload_id)
+        with self.leases.held(upload_id, token):
+            return self._finish(caller, upload_id, token)
+
+    def _await_completion(self, caller: Caller, upload_id: str) -> UploadState:
+        deadline = time.monotonic() + AWAIT_COMPLETION_S
+        while True:
+            state = self._current(caller, upload_id)
+            if state.state != "open" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if state.state in ("failed", "expired"):
+            raise UploadError(410, f"upload_{state.state}", self._error(upload_id, state.state))
+        return state  # still open: its completer is at work; HEAD again for the submission
+
+    def _finish(self, caller: Caller, upload_id: str, token: str) -> UploadState:
+        """Check the whole file and take it in, under the upload's lease."""
         path = self._path(upload_id)
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
@@ -209,9 +282,9 @@ class Uploads:
                 upload.event.get("filename"),
                 upload.sha256,
             )
-        if sha256_file(path) != expected:
+        if not path.exists() or sha256_file(path) != expected:
             with self.sessions.begin() as session:
-                self._owned(session, caller, upload_id).offset = 0
+                self.leases.release(session, upload_id, token, offset=0)
             path.write_bytes(b"")
             raise UploadError(
                 422,
@@ -221,41 +294,79 @@ class Uploads:
         try:
             accepted = self.intake.accept(path, filename, declared, caller.owner, expected)
         except MediaError as exc:
-            self._fail(caller, upload_id, exc.reason)
+            with self.sessions.begin() as session:
+                self.leases.release(session, upload_id, token, state="failed", error=exc.reason)
+            path.unlink(missing_ok=True)
             raise UploadError(exc.status, "bad_media", exc.reason) from exc
         with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            upload.state, upload.submission_id = "complete", accepted.id
-            state = _state(upload)
+            self.leases.release(
+                session, upload_id, token, state="complete", submission_id=accepted.id
+            )
         path.unlink(missing_ok=True)
-        return state
+        return self._current(caller, upload_id)
 
-    def _fail(self, caller: Caller, upload_id: str, reason: str) -> None:
-        with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            upload.state, upload.error = "failed", reason
-        self._path(upload_id).unlink(missing_ok=True)
+    def complete_stalled(self) -> int:
+        """Housekeeping: complete uploads whose bytes are all in but whose completion was cut
+        short (the API died after the last byte was committed)."""
+        with self.sessions() as session:
+            stalled = session.execute(
+                select(Upload.id, Upload.owner).where(
+                    Upload.state == "open",
+                    Upload.offset == Upload.length,
+                    or_(Upload.lease_token.is_(None), Upload.lease_expires_at < now()),
+                )
+            ).all()
+        done = 0
+        for upload_id, owner in stalled:
+            kind, _, sender = owner.partition(":")
+            try:
+                self._complete(Caller(kind, sender), upload_id)
+                done += 1
+            except UploadError as exc:  # bad media or bytes: the upload says so now
+                log.info("stalled upload %s: %s", upload_id, exc.detail)
+        return done
 
     def delete(self, caller: Caller, upload_id: str) -> None:
         """tus termination: the sender gives an unfinished upload up."""
+        state = self._current(caller, upload_id)
+        if state.state == "complete":
+            raise UploadError(409, "already_complete", "a complete upload cannot be deleted")
+        token = self.leases.take(upload_id, caller.owner)
+        if token is None:
+            self._refusal(caller, upload_id, state.offset)
+            return
         with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            if upload.state == "complete":
-                raise UploadError(409, "already_complete", "a complete upload cannot be deleted")
-            upload.state, upload.error = "failed", "terminated by the sender"
+            self.leases.release(
+                session, upload_id, token, state="failed", error="terminated by the sender"
+            )
         self._path(upload_id).unlink(missing_ok=True)
 
     def expire(self) -> int:
-        """Delete the staged bytes of uploads left idle past their expiry."""
-        with self.sessions.begin() as session:
-            stale = session.scalars(
-                select(Upload).where(Upload.state == "open", Upload.expires_at < now())
+        """Delete the staged bytes of uploads left idle past their expiry (never one a request
+        holds). A request's body in transit is in an anonymous file, gone when it ends."""
+        with self.sessions() as session:
+            stale = session.execute(
+                select(Upload.id, Upload.owner).where(
+                    Upload.state == "open", Upload.expires_at < now()
+                )
             ).all()
-            for upload in stale:
-                upload.state, upload.error = "expired", "no bytes arrived before it expired"
-                with contextlib.suppress(FileNotFoundError):
-                    self._path(upload.id).unlink()
-            return len(stale)
+        expired = 0
+        for upload_id, owner in stale:
+            token = self.leases.take(upload_id, owner)
+            if token is None:
+                continue
+            with self.sessions.begin() as session:
+                self.leases.release(
+                    session,
+                    upload_id,
+                    token,
+                    state="expired",
+                    error="no bytes arrived before it expired",
+                )
+            with contextlib.suppress(FileNotFoundError):
+                self._path(upload_id).unlink()
+            expired += 1
+        return expired
 
 
 def _declared(caller: Caller, upload: Upload) -> Declared:

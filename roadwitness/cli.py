@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from roadwitness.cli_admin import evidence_app, staff_app
+from roadwitness.cli_inspect import inspect_media, track_app
 from roadwitness.cli_rules import rules_app
 from settings import Settings, load_settings
 
@@ -34,6 +35,8 @@ app.add_typer(dashcam_app, name="dashcam")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(staff_app, name="staff")
 app.add_typer(rules_app, name="rules")
+app.add_typer(track_app, name="track")
+app.command("inspect")(inspect_media)
 console = Console(width=None if Console().is_terminal else 120)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML settings file.")]

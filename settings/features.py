@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class DatabaseSettings(BaseModel):
@@ -78,6 +78,20 @@ class UploadSettings(BaseModel):
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
     """A resumable upload that receives no bytes for this long expires."""
+    camera_time_zone: str = "Asia/Shanghai"
+    """The IANA zone a photo's camera clock is read in when the photo records no offset and
+    has no GPS place to look its zone up from."""
+
+    @field_validator("camera_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone") from exc
+        return value
 
 
 class ReviewSettings(BaseModel):

@@ -208,15 +208,14 @@ def test_upload_errors(client: TestClient, device: DeviceCredential, tmp_path: P
     other = event_body(DATA_DIR / "images" / "dev_vehicle_008.jpg", event_id="evt-1")
     conflict = open_event(client, device, other)
     assert (conflict.status_code, conflict.json()["error"]) == (409, "event_conflict")
+    teleport = [*drive()[:5], (START + timedelta(seconds=5), 23.5, 114.06)]
     bad_track = open_event(
         client,
         device,
-        event_body(
-            CLIP, event_id="evt-t", track={"format": "json", "data": json_track(drive()[::-1])}
-        ),
+        event_body(CLIP, event_id="evt-t", track={"format": "json", "data": json_track(teleport)}),
     )
     assert (bad_track.status_code, bad_track.json()["error"]) == (422, "bad_track")
-    assert "does not follow" in bad_track.json()["detail"]
+    assert "a jump of" in bad_track.json()["detail"]
 
     # Bytes that do not match the declared SHA-256: refused, and the upload starts over.
     mismatch = patch(client, device, url, 0, data[:-1] + b"x")

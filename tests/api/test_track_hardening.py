@@ -1,0 +1,74 @@
+"""Hostile and real tracks sent over HTTP to ``POST /v1/events``: refused with ``bad_track``
+and a reason (never a 5xx), or taken as the real receivers wrote them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.db import Upload
+from roadwitness.dashcam import DeviceCredential
+from tests.api.test_protocol import CLIP, client, device, event_body, open_event
+from tests.conftest import DATA_DIR
+
+__all__ = ["client", "device"]  # the fixtures, shared with the protocol tests
+
+
+def _sentence(body: str) -> str:
+    checksum = 0
+    for char in body:
+        checksum ^= ord(char)
+    return f"${body}*{checksum:02X}\r\n"
+
+
+RMC = "GPRMC,{time},A,{lat},N,{lon},E,5.6,230.5,{date},1.4,E,A"
+GOOD = {"time": "094737", "lat": "5251.0093", "lon": "00518.8170", "date": "200818"}
+
+
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        ({"lat": "nan"}, "position"),
+        ({"lon": "1e999"}, "position"),
+        ({"date": "000000"}, "no such time"),
+        ({"time": "256199"}, "no such time"),
+    ],
+)
+def test_checksum_valid_rmc_with_impossible_fields(
+    client: TestClient, device: DeviceCredential, change: dict[str, str], reason: str
+) -> None:
+    good = _sentence(RMC.format(**GOOD))
+    bad = _sentence(RMC.format(**{**GOOD, **change}))
+    track = {"format": "nmea", "data": good + bad}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-nmea", track=track))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "bad_track" and reason in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_json_track_nested_deep(client: TestClient, device: DeviceCredential, depth: int) -> None:
+    track = {"format": "json", "data": "[" * depth + "]" * depth}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-deep", track=track))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "bad_track"
+
+
+def test_non_finite_json_track(client: TestClient, device: DeviceCredential) -> None:
+    points = [{"time": "2026-11-23T00:30:00Z", "lat": 22.5, "lon": "Infinity"}]
+    track = {"format": "json", "data": json.dumps(points)}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-inf", track=track))
+    assert (answer.status_code, answer.json()["error"]) == (422, "bad_track")
+    assert "finite" in answer.json()["detail"]
+
+
+def test_real_receiver_log_is_taken(client: TestClient, device: DeviceCredential) -> None:
+    log = (DATA_DIR / "gps" / "nmea_boat_ijsselmeer.log").read_text(encoding="utf-8")
+    track = {"format": "nmea", "data": log}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-boat", track=track))
+    assert answer.status_code == 201, answer.text
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        upload = session.get(Upload, answer.json()["upload_id"])
+        assert upload is not None and len(upload.event["track_points"]) == 145
