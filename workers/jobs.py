@@ -23,6 +23,7 @@ from models.registry import ModelSet
 from workers.clones import flag_clones, join_incidents
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
+from workers.fraud import Examined, FraudChecks, FraudConfig, examine
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
 from workers.rules import ClipFacts, RuleBook, load_rules
 
@@ -97,6 +98,10 @@ class SubmissionProcessor:
         self.services = services
         self.models = models
         self.book = book if book is not None else load_rules(services.settings.rules_file)
+        s = services.settings
+        self.fraud = FraudChecks(
+            FraudConfig(s.fraud_exif_gps_tolerance_s, s.fraud_place_max_km, s.device_encoders)
+        )
 
     def __call__(self, claim: Claim) -> None:
         services, s = self.services, self.services.settings
@@ -132,6 +137,7 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
             )
+            examined = examine(original, outcome.info.kind)
             frames = keyframes(outcome.candidates, original, outcome.info)
             packages = [
                 (c, [(f, store_evidence(services.store, f)) for f in files])
@@ -142,7 +148,7 @@ class SubmissionProcessor:
                     )
                 ]
             ]
-        self._record(claim, outcome.facts, packages)
+        self._record(claim, outcome.facts, packages, examined)
         log.info(
             "submission %s: %d frame(s), %d case(s)",
             context.submission_id,
@@ -155,6 +161,7 @@ class SubmissionProcessor:
         claim: Claim,
         facts: ClipFacts,
         packages: list[tuple[Candidate, list[tuple[EvidenceFile, StoredObject]]]],
+        examined: Examined | None = None,
     ) -> None:
         services = self.services
         models = {m.name: {"file": m.file, "sha256": m.sha256} for m in self.models.infos()}
@@ -225,5 +232,8 @@ class SubmissionProcessor:
             session.flush()
             join_incidents(session, new_cases, self.book.rules.duplicates)
             flag_clones(session, new_cases, self.book.rules.cloned_plate, actor)
+            if examined is not None:
+                session.flush()
+                self.fraud.record(session, submission, examined, actor)
             submission.status = "candidate" if packages or existing else "no_case"
             submission.error = None
