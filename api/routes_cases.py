@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.deps import ServicesDep, SessionDep
 from api.schemas import Problem
 from api.schemas_review import (
+    CaptureOut,
     CaseList,
     CaseOut,
     CaseSummary,
@@ -25,6 +27,7 @@ from api.schemas_review import (
 )
 from api.staff_auth import AnyStaff, Officer, Reviewer
 from ingest import lifecycle
+from ingest.attestation import capture_of
 from ingest.custody import custody, verify_case
 from ingest.db import Case, EvidenceItem, Submission, now
 from ingest.reward_ledger import reconcile
@@ -130,6 +133,7 @@ def case_out(session: Session, case: Case) -> CaseOut:
         decided_at=case.decided_at,
         decided_by=case.decided_by,
         decision_reason=case.decision_reason,
+        capture=CaptureOut(**asdict(capture_of(session, sub))),
         evidence=[
             EvidenceOut(
                 role=e.role,
