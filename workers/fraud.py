@@ -162,6 +162,14 @@ def _sender(sub: Submission) -> str | None:
     return sub.reporter or (f"device:{sub.device_id}" if sub.device_id else None)
 
 
+def _twin(case: Case, theirs: list[Case]) -> Case | None:
+    """The earlier submission's case of the same vehicle: same plate, or the only case."""
+    same_plate = [c for c in theirs if c.plate and c.plate == case.plate]
+    if same_plate:
+        return same_plate[0]
+    return theirs[0] if len(theirs) == 1 else None
+
+
 def _flag_reuse(
     session: Session, later: Submission, earlier: Submission, match: Match, actor: str
 ) -> None:
@@ -185,14 +193,13 @@ def _flag_reuse(
         "same_sender": same_sender,
     }
     for case in mine:
-        if any(f.get("kind") == "reused_media@1" for f in case.flags):
+        if any(f.get("kind") == REUSED for f in case.flags):
             continue
-        twin = next((c for c in theirs if c.plate and c.plate == case.plate), None)
-        twin = twin or (theirs[0] if theirs else None)
+        twin = _twin(case, theirs)
         flag = {"kind": REUSED, "reason": reason, **data, "other_case": twin.id if twin else None}
         case.flags = [*case.flags, flag]
-        if twin is not None and not same_sender and twin.plate == case.plate:
-            case.incident_id = twin.incident_id or twin.id
+        if twin is not None and not same_sender and twin.violation == case.violation:
+            case.incident_id = twin.incident_id or twin.id  # the first reporter rule decides
         session.add(
             AuditEvent(
                 actor=actor, action="flag_raised", entity="case", entity_id=case.id, data=flag
