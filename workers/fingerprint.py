@@ -7,14 +7,16 @@ rate leaves it as it was, and matching ignores where in the clip a hash sits, so
 still matches. Re-encoding, scaling and a caption barely move the low frequencies; a crop of a
 few percent moves a few bits; a mirrored copy is found by also looking up the mirrored hashes.
 
-The index is a packed ``uint64`` matrix of every stored hash held in memory by each worker and
-searched with a vectorised XOR and popcount: about 1 ns per stored hash and probe.
+The index is a packed ``uint64`` array of every stored hash, held in memory by each worker and
+searched by multi-index hashing (see ``BANDS``): exact within ``MATCH_BITS``, and a lookup
+touches a few percent of the stored hashes instead of all of them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
@@ -35,7 +37,7 @@ MATCH_SHARE = 0.5
 """A clip matches an earlier one when this share of its informative hashes (at least
 ``MIN_MATCHED``) each has a match in it."""
 MIN_MATCHED = 3
-PROBES = 12
+PROBES = 8
 """Hashes of a clip looked up in the whole index; candidates are then checked hash by hash."""
 
 Hashes = npt.NDArray[np.uint64]
@@ -99,16 +101,71 @@ class Match:
     mirrored: bool
 
 
+SPARSE = 4
+"""Every 4th hash of a clip (one per 2 s of video) goes into the band index; a re-used clip
+still has many frames near those, and all its hashes are compared once it is a candidate."""
+BANDS = 4
+"""The 64 bits in 4 bands of 16: two hashes within ``MATCH_BITS`` (12) bits agree within
+3 bits in at least one band (pigeonhole), so looking up every 16-bit value within 3 bits of
+each band of a probe finds every stored hash within 12 bits: exact, not approximate."""
+TAIL = 50_000
+"""Hashes added since the bands were sorted are scanned directly until there are this many."""
+
+
+@cache
+def _band_masks() -> npt.NDArray[np.int32]:
+    masks = np.arange(1 << 16, dtype=np.int32)
+    return masks[np.bitwise_count(masks) <= MATCH_BITS // BANDS]
+
+
+class _Bands:
+    """Multi-index hashing over a fixed set of hashes: per band, the band values sorted."""
+
+    def __init__(self, keys: Hashes, rows: npt.NDArray[np.int32]) -> None:
+        self.keys, self.rows = keys, rows
+        self.keys_by: list[Hashes] = []
+        self.rows_by: list[npt.NDArray[np.int32]] = []
+        """Per band: the hashes and their rows sorted by that band's value (contiguous reads)."""
+        self.starts: list[npt.NDArray[np.intp]] = []
+        """Per band: where each of the 65,536 band values starts in ``order`` (a bucket
+        table, so a lookup is two array reads, no search)."""
+        for band in range(BANDS):
+            values = ((keys >> np.uint64(16 * band)) & np.uint64(0xFFFF)).astype(np.int32)
+            order = np.argsort(values, kind="stable")
+            self.keys_by.append(keys[order])
+            self.rows_by.append(rows[order])
+            self.starts.append(np.searchsorted(values[order], np.arange((1 << 16) + 1)))
+
+    def near(self, probe: int) -> npt.NDArray[np.int32]:
+        """Rows of the stored hashes within ``MATCH_BITS`` of ``probe``."""
+        found = []
+        for band in range(BANDS):
+            wanted = ((probe >> (16 * band)) & 0xFFFF) ^ _band_masks()
+            lo, hi = self.starts[band][wanted], self.starts[band][wanted + 1]
+            n = hi - lo
+            lo, n = lo[n > 0], n[n > 0]
+            if len(n):  # the concatenated ranges [lo, lo + n), without a Python loop
+                flat = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+                close = flat[distances(self.keys_by[band][flat], probe) <= MATCH_BITS]
+                found.append(self.rows_by[band][close])
+        if not found:
+            return np.zeros(0, np.int32)
+        return np.unique(np.concatenate(found))  # a hash found in several bands counts once
+
+
 class FingerprintIndex:
-    """Every stored fingerprint's hashes in one packed matrix, with each row's owner."""
+    """Every stored fingerprint's hashes (contiguous per owner, for the final comparison) and
+    a band index over a sparse subset of them (for finding candidates fast)."""
 
     def __init__(self) -> None:
         self._hashes: Hashes = np.zeros(0, np.uint64)
-        self._rows: npt.NDArray[np.int32] = np.zeros(0, np.int32)
         self._spans: list[tuple[int, int]] = []
         self._owners: list[str] = []
         self._where: dict[str, int] = {}
         self._pending: list[tuple[int, Hashes]] = []
+        self._bands = _Bands(np.zeros(0, np.uint64), np.zeros(0, np.int32))
+        self._tail_keys: list[Hashes] = []
+        self._tail_rows: list[npt.NDArray[np.int32]] = []
         self.last_id = 0
         """The highest database row id loaded (for loading only newer rows)."""
 
@@ -122,20 +179,36 @@ class FingerprintIndex:
         self._owners.append(owner)
         self._pending.append((self._where[owner], hashes))
 
-    def _packed(self) -> tuple[Hashes, npt.NDArray[np.int32]]:
-        if self._pending:
-            at = len(self._hashes)
-            for _, h in self._pending:  # rows are added in order: each owner's are contiguous
-                self._spans.append((at, at + len(h)))
-                at += len(h)
-            self._hashes = np.concatenate([self._hashes, *(h for _, h in self._pending)])
-            rows = [np.full(len(h), r, np.int32) for r, h in self._pending]
-            self._rows = np.concatenate([self._rows, *rows])
-            self._pending = []
-        return self._hashes, self._rows
+    def _pack(self) -> None:
+        if not self._pending:
+            return
+        at = len(self._hashes)
+        for row, h in self._pending:  # rows are added in order: each owner's are contiguous
+            self._spans.append((at, at + len(h)))
+            at += len(h)
+            self._tail_keys.append(h[::SPARSE])
+            self._tail_rows.append(np.full(len(h[::SPARSE]), row, np.int32))
+        self._hashes = np.concatenate([self._hashes, *(h for _, h in self._pending)])
+        self._pending = []
+        if sum(len(k) for k in self._tail_keys) > TAIL:
+            keys = np.concatenate([self._bands.keys, *self._tail_keys])
+            rows = np.concatenate([self._bands.rows, *self._tail_rows])
+            self._bands = _Bands(keys, rows)
+            self._tail_keys, self._tail_rows = [], []
+        elif self._tail_keys:
+            self._tail_keys = [np.concatenate(self._tail_keys)]
+            self._tail_rows = [np.concatenate(self._tail_rows)]
+
+    def _near(self, probe: int) -> npt.NDArray[np.int32]:
+        rows = self._bands.near(probe)
+        if self._tail_keys:
+            close = distances(self._tail_keys[0], probe) <= MATCH_BITS
+            rows = np.concatenate([rows, self._tail_rows[0][close]])
+        return rows
 
     def search(self, print_: Fingerprint, exclude: str | None = None) -> list[Match]:
         """Earlier fingerprints showing the same pictures, best first."""
+        self._pack()
         found: dict[str, Match] = {}
         for hashes, mirrored in ((print_.hashes, False), (print_.mirrored, True)):
             for match in self._search(hashes, mirrored, exclude):
@@ -144,13 +217,12 @@ class FingerprintIndex:
         return sorted(found.values(), key=lambda m: -m.share)
 
     def _search(self, query: Hashes, mirrored: bool, exclude: str | None) -> list[Match]:
-        stored, rows = self._packed()
-        if not len(query) or not len(stored):
+        if not len(query) or not len(self._hashes):
             return []
         step = max(1, len(query) // PROBES)
         votes: dict[int, int] = defaultdict(int)
         for probe in query[::step][:PROBES]:
-            for row in set(rows[distances(stored, int(probe)) <= MATCH_BITS].tolist()):
+            for row in set(self._near(int(probe)).tolist()):
                 votes[row] += 1
         matches = []
         for row in sorted(votes, key=lambda r: -votes[r])[:20]:
@@ -158,7 +230,7 @@ class FingerprintIndex:
             if owner == exclude:
                 continue
             start, end = self._spans[row]
-            theirs = stored[start:end]
+            theirs = self._hashes[start:end]
             near = np.bitwise_count(query[:, None] ^ theirs[None, :]).min(axis=1) <= MATCH_BITS
             matched = int(near.sum())
             share = matched / len(query)
