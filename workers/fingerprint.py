@@ -14,6 +14,7 @@ touches a few percent of the stored hashes instead of all of them.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from workers.scan import Gray, Scan
+from workers.scan import PHOTO_REGIONS, Gray, Scan
 
 STEP_S = 0.5
 """Video time between two hashes of a clip."""
@@ -153,6 +154,13 @@ class _Bands:
         return np.unique(np.concatenate(found))  # a hash found in several bands counts once
 
 
+def _needed(hashes: int) -> int:
+    """How many of a fingerprint's hashes must find a close one: ``MATCH_SHARE`` of them, at
+    least ``MIN_MATCHED``, and for a photo's three hashes two (one 64-bit hash within 12 bits
+    happens by chance among millions)."""
+    return max(min(MIN_MATCHED, hashes - 1), math.ceil(MATCH_SHARE * hashes), 1)
+
+
 class FingerprintIndex:
     """Every stored fingerprint's hashes (contiguous per owner, for the final comparison) and
     a band index over a sparse subset of them (for finding candidates fast)."""
@@ -186,8 +194,9 @@ class FingerprintIndex:
         for row, h in self._pending:  # rows are added in order: each owner's are contiguous
             self._spans.append((at, at + len(h)))
             at += len(h)
-            self._tail_keys.append(h[::SPARSE])
-            self._tail_rows.append(np.full(len(h[::SPARSE]), row, np.int32))
+            sparse = h if len(h) <= len(PHOTO_REGIONS) else h[::SPARSE]  # a photo: all
+            self._tail_keys.append(sparse)
+            self._tail_rows.append(np.full(len(sparse), row, np.int32))
         self._hashes = np.concatenate([self._hashes, *(h for _, h in self._pending)])
         self._pending = []
         if sum(len(k) for k in self._tail_keys) > TAIL:
@@ -234,6 +243,6 @@ class FingerprintIndex:
             near = np.bitwise_count(query[:, None] ^ theirs[None, :]).min(axis=1) <= MATCH_BITS
             matched = int(near.sum())
             share = matched / len(query)
-            if share >= MATCH_SHARE and matched >= min(MIN_MATCHED, len(query)):
+            if matched >= _needed(len(query)):
                 matches.append(Match(owner, round(share, 3), mirrored))
         return matches
