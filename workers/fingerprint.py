@@ -240,9 +240,12 @@ class FingerprintIndex:
                 continue
             start, end = self._spans[row]
             theirs = self._hashes[start:end]
-            near = np.bitwise_count(query[:, None] ^ theirs[None, :]).min(axis=1) <= MATCH_BITS
-            matched = int(near.sum())
+            close = np.bitwise_count(query[:, None] ^ theirs[None, :]) <= MATCH_BITS
+            matched = int(close.any(axis=1).sum())
             share = matched / len(query)
-            if matched >= _needed(len(query)):
+            # several of theirs too: a still clip's many equal hashes near one chance hash of
+            # an unrelated fingerprint would otherwise all count
+            used = int(close.any(axis=0).sum())
+            if matched >= _needed(len(query)) and used >= min(MIN_MATCHED, max(1, end - start - 1)):
                 matches.append(Match(owner, round(share, 3), mirrored))
         return matches

@@ -43,8 +43,8 @@ STILL_LEVEL = 0.3
 DUPLICATE_RUN = 4
 """This many identical frames in a row is a duplicated frame, not a pause in the traffic..."""
 STILL_SHARE = 0.05
-"""...unless more than this share of the clip is still anyway (a screen recording, a parked
-camera at night): such a clip says nothing either way."""
+"""...unless more than this share of the rest of the clip is still anyway (a screen recording,
+a parked camera at night): such a clip says nothing either way."""
 PTS_JUMP = 3.0
 """A gap between frames of this many times the usual interval (and over 0.2 s) is a jump."""
 EDITORS = (
@@ -71,6 +71,8 @@ EDITORS = (
     "vsco",
     "pixelmator",
 )
+MAX_RUNS = 2
+"""More runs than this in one clip is a camera that often shows a still picture."""
 TRANSCODERS = ("lavf", "handbrake", "ffmpeg", "libav")
 
 
@@ -132,17 +134,17 @@ def _duplicates(scan: Scan) -> list[Sign]:
         return []
     thumbs = np.asarray(scan.thumbs, dtype=np.float32)
     still = np.abs(np.diff(thumbs, axis=0)).mean(axis=(1, 2)) < STILL_LEVEL
-    if still.mean() > STILL_SHARE:
-        return []
-    runs, length, start = [], 0, 0
+    runs, length, start, in_runs = [], 0, 0, 0
     for i, s in enumerate([*still.tolist(), False]):
         if s:
             start, length = (i if length == 0 else start), length + 1
         elif length:
             if length + 1 >= DUPLICATE_RUN:
                 runs.append((round(scan.times[start], 2), length + 1))
+                in_runs += length
             length = 0
-    if not runs:
+    # a clip that stands still often, or much of the time besides the runs, says nothing
+    if not runs or len(runs) > MAX_RUNS or (still.sum() - in_runs) > STILL_SHARE * len(still):
         return []
     return [
         Sign(
