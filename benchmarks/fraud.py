@@ -294,11 +294,14 @@ def measure(data: Path, index_size: int, work: Path) -> dict[str, Any]:
                     tally.misses.append(f"missed {path.name}")
             elif flag in flagged and not (flag == SPLICED and truth == DUPLICATED):
                 tally.fp += 1  # (inserted frames are also a timing edit: not counted against)
+                tally.misses.append(f"false {flag}: {path.name}")
 
     exif_tally = Tally()
     real_gps = sorted((data / "gps").glob("*.jpg"))
     for edited_time, path in [*exif_photos, *((False, p) for p in real_gps)]:
-        facts = examine(path, "image").photo
+        seen = examine(path, "image")
+        assert seen is not None, path
+        facts = seen.photo
         signs = photo_signs(facts["exif_time"], facts["gps_time"], 300.0, None, None, 2.0)
         hit = any(s.kind == EXIF_GPS_TIME for s in signs)
         exif_tally.n += 1

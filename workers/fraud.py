@@ -4,6 +4,7 @@ submission's cases (the same flag list as ``cloned_plate@1``), never as a decisi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from workers.fingerprint import Fingerprint, FingerprintIndex, Match, fingerprin
 from workers.scan import scan_file
 from workers.tamper import Sign, photo_signs, software_signs, video_signs
 
+log = logging.getLogger(__name__)
 REUSED = "reused_media@1"
 SOFTWARE, GPS_IFD = 0x0131, 0x8825
 
@@ -65,7 +67,17 @@ def _photo_facts(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
     return tags, {"exif_time": facts.taken_at, "gps_time": gps_time, "place": place}
 
 
-def examine(path: Path, kind: str) -> Examined:
+def examine(path: Path, kind: str) -> Examined | None:
+    """The media's fingerprint and signs; None (logged) when it cannot be scanned: the checks
+    must never fail a job whose evidence the recognition stages could read."""
+    try:
+        return _examine(path, kind)
+    except Exception:
+        log.exception("anti-fraud scan of %s failed; no fingerprint for it", path.name)
+        return None
+
+
+def _examine(path: Path, kind: str) -> Examined:
     scan = scan_file(path, kind)
     tags, photo = (scan.tags, {}) if kind == "video" else _photo_facts(path)
     return Examined(fingerprint(scan), video_signs(scan), tags, photo)
