@@ -39,7 +39,8 @@ MATCH_SHARE = 0.5
 ``MIN_MATCHED``) each has a match in it."""
 MIN_MATCHED = 3
 PROBES = 8
-"""Hashes of a clip looked up in the whole index; candidates are then checked hash by hash."""
+"""Hashes of a clip looked up in the whole index; candidates are then checked hash by hash.
+Half as many mirrored ones: a mirrored copy matches on nearly all of its frames."""
 
 Hashes = npt.NDArray[np.uint64]
 _WEIGHTS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)).astype(np.uint64)
@@ -219,18 +220,23 @@ class FingerprintIndex:
         """Earlier fingerprints showing the same pictures, best first."""
         self._pack()
         found: dict[str, Match] = {}
-        for hashes, mirrored in ((print_.hashes, False), (print_.mirrored, True)):
-            for match in self._search(hashes, mirrored, exclude):
+        for hashes, mirrored, probes in (
+            (print_.hashes, False, PROBES),
+            (print_.mirrored, True, PROBES // 2),
+        ):
+            for match in self._search(hashes, mirrored, exclude, probes):
                 if match.owner not in found or match.share > found[match.owner].share:
                     found[match.owner] = match
         return sorted(found.values(), key=lambda m: -m.share)
 
-    def _search(self, query: Hashes, mirrored: bool, exclude: str | None) -> list[Match]:
+    def _search(
+        self, query: Hashes, mirrored: bool, exclude: str | None, probes: int
+    ) -> list[Match]:
         if not len(query) or not len(self._hashes):
             return []
-        step = max(1, len(query) // PROBES)
+        step = max(1, len(query) // probes)
         votes: dict[int, int] = defaultdict(int)
-        for probe in query[::step][:PROBES]:
+        for probe in query[::step][:probes]:
             for row in set(self._near(int(probe)).tolist()):
                 votes[row] += 1
         matches = []
