@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api import (
     desk_routes,
     errors,
+    routes_abuse,
     routes_cases,
     routes_events,
     routes_reports,
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_staff.router)
     app.include_router(routes_rewards.router)
     app.include_router(desk_routes.router)
+    app.include_router(routes_abuse.router)
     return app

@@ -17,4 +17,5 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "RW1-ED25519, Bearer"
         if isinstance(exc, UploadError):
             headers["Tus-Resumable"] = "1.0.0"
+        headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After of a rate limit
         return JSONResponse({"error": exc.code, "detail": exc.detail}, exc.status, headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import ServicesDep, SessionDep
 from api.schemas import Problem
 from api.schemas_review import (
+    CaptureOut,
     CaseList,
     CaseOut,
     CaseSummary,
@@ -24,6 +26,7 @@ from api.schemas_review import (
 from api.staff_auth import AnyStaff, Officer, Reviewer
 from cases import lifecycle, review
 from cases.custody import custody, verify_case
+from ingest.attestation import capture_of
 from ingest.db import Case, EvidenceItem, now
 from models.grammar import is_valid_plate, normalise
 
@@ -101,6 +104,7 @@ def case_out(session: Session, case: Case) -> CaseOut:
         decided_at=case.decided_at,
         decided_by=case.decided_by,
         decision_reason=case.decision_reason,
+        capture=CaptureOut(**asdict(capture_of(session, sub))),
         evidence=[
             EvidenceOut(
                 role=e.role,

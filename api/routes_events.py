@@ -7,10 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.schemas_protocol import EventIn, UploadOut
+from ingest.abuse import check_rate
+from ingest.db import Upload
 from ingest.identity import AuthError
 from ingest.tracks import TrackError, parse
 from ingest.uploads import UploadError, UploadState
@@ -47,12 +50,16 @@ def _out(state: UploadState) -> UploadOut:
 
 @router.post("/v1/events", response_model=UploadOut, status_code=201)
 async def open_event(
-    event: EventIn, caller: CallerDep, services: ServicesDep, response: Response
+    event: EventIn, caller: CallerDep, services: ServicesDep, response: Response, request: Request
 ) -> UploadOut:
     """Announce an event and its media; get the upload to send the bytes to. Re-sending the
-    same ``event_id`` returns the same upload (with the offset reached), or its report."""
+    same ``event_id`` returns the same upload (with the offset reached), or its report. A new
+    event past the sender's rate limit is refused with 429 and ``Retry-After``."""
+    await run_in_threadpool(_check_rate, services, caller.kind, caller.id, event.event_id)
     stored = event.model_dump(mode="json", exclude={"track", "media"})
     stored["filename"] = event.media.filename
+    if caller.kind == "device":  # the signed request names the media's SHA-256: attested
+        stored["attested_key_id"] = request.headers.get("rw-key-id")
     if event.track is not None:
         try:
             points = parse(event.track.data, event.track.format)
@@ -73,6 +80,17 @@ async def open_event(
     response.status_code = 201 if state.created else 200
     response.headers.update({**_headers(state), "Location": f"/v1/uploads/{state.id}"})
     return _out(state)
+
+
+def _check_rate(services: ServicesDep, kind: str, sender: str, event_id: str) -> None:
+    s = services.settings
+    limit = s.rate_limit_device if kind == "device" else s.rate_limit_reporter
+    with services.sessions() as session:
+        known = session.scalar(
+            select(Upload.id).where(Upload.owner == f"{kind}:{sender}", Upload.event_id == event_id)
+        )
+        if known is None:  # re-sending a known event is a retry, never counted
+            check_rate(session, kind, sender, limit, s.rate_limit_window_s)
 
 
 @router.options("/v1/uploads", include_in_schema=False)

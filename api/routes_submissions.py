@@ -17,6 +17,7 @@ from api.auth import ReporterDep
 from api.deps import ServicesDep, SessionDep
 from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
 from api.staff_auth import AnyStaff
+from ingest.abuse import check_rate
 from ingest.db import Reporter, Submission
 from ingest.media import MediaError
 from ingest.submissions import VIOLATIONS, Declared
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 CHUNK = 1 << 20
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem} for code in (400, 401, 413, 415, 422)
+    code: {"model": Problem} for code in (400, 401, 413, 415, 422, 429)
 }
 
 
@@ -54,6 +55,9 @@ async def create_submission(
         raise HTTPException(422, "give both latitude and longitude, or neither")
     if taken_at is not None and taken_at.tzinfo is None:
         raise HTTPException(422, "taken_at needs a time zone (e.g. 2026-11-23T08:15:00+08:00)")
+    s = services.settings
+    with services.sessions() as session:  # 429 with Retry-After past the reporter's limit
+        check_rate(session, "reporter", caller.id, s.rate_limit_reporter, s.rate_limit_window_s)
     joint = tuple(dict.fromkeys(r.strip() for r in (joint_with or "").split(",") if r.strip()))
     if caller.id in joint:
         raise HTTPException(422, "joint_with lists the other reporters, not yourself")

@@ -45,6 +45,15 @@ class CaseSummary(BaseModel):
     overdue: bool
 
 
+class CaptureOut(BaseModel):
+    kind: Literal["device_attested", "reporter_supplied"] = Field(
+        description="device_attested: a registered dashcam signed the original's SHA-256 at "
+        "upload; reporter_supplied: an app upload."
+    )
+    device_id: str | None = None
+    key_id: str | None = Field(None, description="The device key that signed it.")
+
+
 class CaseOut(CaseSummary):
     submission_id: str
     reporter_refs: list[str] = Field(
@@ -63,6 +72,7 @@ class CaseOut(CaseSummary):
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None
+    capture: CaptureOut | None = None
 
 
 class CaseList(BaseModel):

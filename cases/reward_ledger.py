@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,13 +37,17 @@ def reconcile(session: Session, policy: Policy) -> int:
         if sub.reporter
     ]
     ids = {r for c in confirmed for r in c.reporters}
+    accounts = list(session.scalars(select(Reporter).where(Reporter.id.in_(ids))))
     reporters = {
-        r.id: RewardReporter(r.id, r.real_name, r.payment_account, r.affiliation)
-        for r in session.scalars(select(Reporter).where(Reporter.id.in_(ids)))
+        r.id: RewardReporter(r.id, r.real_name, r.payment_account, r.affiliation) for r in accounts
     }
+    suspended = {r.id: r.rewards_suspension_reason for r in accounts if r.rewards_suspended_at}
     existing = {(r.case_id, r.reporter_id): r for r in session.scalars(select(Reward))}
     changed = 0
     for line in compute(confirmed, reporters, policy):
+        if line.status == "payable" and line.reporter_id in suspended:
+            why = f"rewards suspended by a supervisor: {suspended[line.reporter_id]}"
+            line = replace(line, amount_fen=0, status="withheld", reason=why)
         row = existing.get((line.case_id, line.reporter_id))
         if row is not None and row.status == "paid":
             continue

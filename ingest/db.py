@@ -100,6 +100,10 @@ class Submission(Base):
     """device_track, gps (a photo's GPS EXIF) or reporter."""
     joint_reporters: Mapped[list[str]] = mapped_column(JSON, default=list)
     """Other reporters who declared this a joint report: the reward is split evenly."""
+    declared_latitude: Mapped[float | None] = mapped_column(Float)
+    declared_longitude: Mapped[float | None] = mapped_column(Float)
+    """The place the sender declared, kept even when a better source gave latitude/longitude
+    (a photo's GPS far from it is a sign of a re-used photo)."""
 
     media: Mapped[MediaObject] = relationship()
     track: Mapped[list[TrackPoint]] = relationship(order_by="TrackPoint.at")
@@ -109,6 +113,8 @@ class Submission(Base):
         # One submission per sender's event id, however many requests race to complete it.
         UniqueConstraint("device_id", "event_id", name="uq_submissions_device_event"),
         UniqueConstraint("reporter", "event_id", name="uq_submissions_reporter_event"),
+        Index("ix_submissions_reporter_created", "reporter", "created_at"),
+        Index("ix_submissions_device_created", "device_id", "created_at"),
     )
 
 
@@ -274,6 +280,10 @@ class Reporter(Base):
     """police, auxiliary_police, traffic_assistant, trainee_police or traffic_police_staff:
     such reporters get no reward (Article 12)."""
     created_at: Mapped[datetime] = mapped_column(default=now)
+    rewards_suspended_at: Mapped[datetime | None] = mapped_column()
+    """Set by a supervisor (audited): the reporter's rewards are withheld until lifted."""
+    rewards_suspended_by: Mapped[str | None] = mapped_column(String(64))
+    rewards_suspension_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Upload(Base):

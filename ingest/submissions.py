@@ -244,6 +244,8 @@ class Intake:
                     place_source=where.place_source,
                     track=where.points,
                     joint_reporters=list(declared.joint_reporters),
+                    declared_latitude=declared.latitude,
+                    declared_longitude=declared.longitude,
                 )
                 session.add(submission)
                 session.flush()

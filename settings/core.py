@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from settings.features import (
+    AbuseSettings,
     DatabaseSettings,
     ModelSettings,
     QueueSettings,
@@ -41,6 +42,7 @@ class Settings(
     RulesSettings,
     UploadSettings,
     ReviewSettings,
+    AbuseSettings,
     BaseSettings,
 ):
     """All settings; the fields live in their feature's group (settings/features.py)."""

@@ -103,3 +103,22 @@ class ReviewSettings(BaseModel):
     reward_policy_file: Path | None = None
     """Reward amounts and caps (YAML); None uses the Shenzhen 2018 measures shipped with the
     project (cases/reward_policy.yaml)."""
+
+
+class AbuseSettings(BaseModel):
+    rate_limit_window_s: float = Field(3600.0, gt=0)
+    rate_limit_reporter: int = Field(30, ge=1)
+    """Reports one reporter may send per window (then 429 with Retry-After)."""
+    rate_limit_device: int = Field(120, ge=1)
+    """Reports one dashcam may send per window."""
+    abuse_min_decided: int = Field(5, ge=1)
+    """Reporters listed for supervisors need at least this many decided cases..."""
+    abuse_rejected_rate: float = Field(0.5, ge=0, le=1)
+    """...and more than this share of them rejected."""
+    fraud_exif_gps_tolerance_s: float = Field(300.0, ge=0)
+    """A photo's EXIF time and GPS time further apart than this are flagged."""
+    fraud_place_max_km: float = Field(2.0, ge=0)
+    """A photo taken further than this from its report's declared place is flagged."""
+    device_encoders: dict[str, list[str]] = {}
+    """Dashcam model -> substrings of the container tags its recorder writes; a clip from a
+    listed model without them is flagged container_mismatch@1."""

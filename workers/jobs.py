@@ -16,6 +16,7 @@ from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
 from workers.evidence import Context, EvidenceFile
+from workers.fraud import Examined, FraudChecks, FraudConfig, examine
 from workers.pipeline import Outcome as Outcome
 from workers.pipeline import provenance, run
 from workers.pipeline import recognise_file as recognise_file
@@ -62,6 +63,14 @@ class SubmissionProcessor:
         self.services = services
         self.models = models
         self.book = book if book is not None else load_rules(services.settings.rules_file)
+        s = services.settings
+        self.fraud = FraudChecks(
+            FraudConfig(s.fraud_exif_gps_tolerance_s, s.fraud_place_max_km, s.device_encoders)
+        )
+        s = services.settings
+        self.fraud = FraudChecks(
+            FraudConfig(s.fraud_exif_gps_tolerance_s, s.fraud_place_max_km, s.device_encoders)
+        )
 
     def __call__(self, claim: Claim) -> None:
         services, s = self.services, self.services.settings
@@ -97,11 +106,12 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
             )
+            examined = examine(original, result.outcome.info.kind)
         packages = [
             (c, [(f, store_evidence(services.store, f)) for f in files])
             for c, files in result.packages
         ]
-        self._record(claim, result.outcome.facts, packages)
+        self._record(claim, result.outcome.facts, packages, examined)
         log.info(
             "submission %s: %d frame(s), %d case(s)",
             context.submission_id,
@@ -114,6 +124,7 @@ class SubmissionProcessor:
         claim: Claim,
         facts: ClipFacts,
         packages: list[tuple[Candidate, list[tuple[EvidenceFile, StoredObject]]]],
+        examined: Examined | None = None,
     ) -> None:
         services = self.services
         models = provenance(self.models)
@@ -124,9 +135,11 @@ class SubmissionProcessor:
         with services.sessions.begin() as session:
             services.ledger.complete(session, claim)
             submission = session.get(Job, claim.job_id).submission  # type: ignore[union-attr]
-            record_cases(
-                session, submission, found, rules, models, f"worker:{claim.worker}", claim.attempt
-            )
+            actor = f"worker:{claim.worker}"
+            record_cases(session, submission, found, rules, models, actor, claim.attempt)
+            if examined is not None:
+                session.flush()
+                self.fraud.record(session, submission, examined, actor)
 
 
 def new_case(

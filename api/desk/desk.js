@@ -54,6 +54,7 @@ function show(c) {
     "place source": c.place_source || "-", "video s": `${c.t_start.toFixed(1)}–${c.t_end.toFixed(1)}`,
     reporter: c.reporter_refs.join(", ") || "-", "answer due": c.answer_due.slice(0, 10) + (c.overdue ? " OVERDUE" : ""),
     "original sha256": c.original_sha256.slice(0, 16) + "…",
+    capture: c.capture && c.capture.kind === "device_attested" ? `device-attested (device ${c.capture.device_id}, key ${c.capture.key_id})` : "reporter-supplied",
   };
   $("facts").innerHTML = "";
   for (const [k, v] of Object.entries(facts)) { const dt = document.createElement("dt"); dt.textContent = k; const dd = document.createElement("dd"); dd.textContent = v; $("facts").append(dt, dd); }
@@ -61,7 +62,7 @@ function show(c) {
   r.innerHTML = "<strong></strong> "; r.firstChild.textContent = `${c.rule} (confidence ${c.confidence.toFixed(2)}):`; r.append(c.explanation);
   $("rule").append(r);
   $("flags").innerHTML = "";
-  for (const f of c.flags) { const d = document.createElement("div"); d.className = "flag"; d.textContent = `⚑ ${f.kind}: ${f.reason} (other case ${f.other_case})`; $("flags").append(d); }
+  for (const f of c.flags) { const d = document.createElement("div"); d.className = "flag"; d.textContent = `⚑ ${f.kind}: ${f.reason}` + (f.other_case ? ` (other case ${f.other_case})` : ""); $("flags").append(d); }
   if (c.duplicates.length) { const d = document.createElement("div"); d.className = "flag"; d.textContent = `⚑ same incident as ${c.duplicates.join(", ")}`; $("flags").append(d); }
   drawMap(c);
   for (const li of $("queue-list").children) li.classList.remove("current");

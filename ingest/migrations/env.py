@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import ingest.db_fraud
 import ingest.db_review  # noqa: F401  (its tables share the metadata)
 from ingest.db import Base, make_engine
 

@@ -54,6 +54,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/devices/{device_id}/revoke"): ADMIN,
     ("POST", "/v1/rewards/{reward_id}/paid"): ADMIN,
     ("PUT", "/v1/budget/{year}"): ADMIN,
+    ("GET", "/v1/reporters/rejected"): OVERSIGHT,
+    ("PUT", "/v1/reporters/{reporter_id}/reward-suspension"): OVERSIGHT,
+    ("DELETE", "/v1/reporters/{reporter_id}/reward-suspension"): OVERSIGHT,
 }
 """Devices sign their requests; the protocol tests cover them on the reporter endpoints."""
 
