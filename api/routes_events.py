@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
+from api.errors import excerpt
+from api.limits import OffLoopJSONRoute
 from api.schemas_protocol import EventIn, UploadOut
 from ingest.identity import AuthError
-from ingest.tracks import TrackError, parse
+from ingest.tracks import Point, TrackError, parse
 from ingest.uploads import UploadError, UploadState
 
-router = APIRouter(tags=["reporting protocol"])
+router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
 TUS = "1.0.0"
 
 
@@ -45,30 +47,39 @@ def _out(state: UploadState) -> UploadOut:
     )
 
 
-@router.post("/v1/events", response_model=UploadOut, status_code=201)
-async def open_event(
-    event: EventIn, caller: CallerDep, services: ServicesDep, response: Response
-) -> UploadOut:
-    """Announce an event and its media; get the upload to send the bytes to. Re-sending the
-    same ``event_id`` returns the same upload (with the offset reached), or its report."""
+def _point(p: Point) -> dict[str, Any]:
+    return {"at": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude, "speed": p.speed_mps}
+
+
+def _event_record(event: EventIn) -> dict[str, Any]:
+    """What is kept of the announcement, as plain JSON (the track parsed into points)."""
     stored = event.model_dump(mode="json", exclude={"track", "media"})
     stored["filename"] = event.media.filename
     if event.track is not None:
         try:
             points = parse(event.track.data, event.track.format)
         except TrackError as exc:
-            raise UploadError(422, "bad_track", str(exc)) from exc
-        stored["track_points"] = [
-            {"at": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude, "speed": p.speed_mps}
-            for p in points
-        ]
+            raise UploadError(422, "bad_track", excerpt(str(exc))) from exc
+        stored["track_points"] = [_point(p) for p in points]
+    record: dict[str, Any] = json.loads(json.dumps(stored, allow_nan=False))
+    return record
+
+
+@router.post("/v1/events", response_model=UploadOut, status_code=201)
+async def open_event(
+    event: EventIn, caller: CallerDep, services: ServicesDep, response: Response
+) -> UploadOut:
+    """Announce an event and its media; get the upload to send the bytes to. Re-sending the
+    same ``event_id`` returns the same upload (with the offset reached), or its report."""
+    # A track can hold tens of thousands of points: parse it in a worker thread.
+    stored = await run_in_threadpool(_event_record, event)
     state = await run_in_threadpool(
         services.uploads.open,
         caller,
         event.event_id,
         event.media.size,
         event.media.sha256,
-        json.loads(json.dumps(stored)),
+        stored,
     )
     response.status_code = 201 if state.created else 200
     response.headers.update({**_headers(state), "Location": f"/v1/uploads/{state.id}"})

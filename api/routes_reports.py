@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from api.auth import CallerDep
 from api.deps import ServicesDep, SessionDep
+from api.limits import OffLoopJSONRoute
 from api.schemas_protocol import ReporterCreated, ReporterIn, ReportStatus
 from ingest.db import Submission
 from ingest.db_review import Reward
 from ingest.identity import AuthError, Caller
 
-router = APIRouter(tags=["reporters"])
+router = APIRouter(tags=["reporters"], route_class=OffLoopJSONRoute)
 ANSWER_WITHIN = timedelta(days=30)  # Shenzhen measures: an answer within 30 days of acceptance
 
 STATE = {"received": "received", "processing": "processing", "failed": "failed"}
@@ -73,8 +74,8 @@ def report_status(
 
 
 def _owns(caller: Caller, submission: Submission) -> bool:
-    if caller.kind == "reporter":
-        return submission.reporter == caller.id
+    if caller.kind == "reporter":  # the reporter, or a co-reporter named in joint_with
+        return caller.id in (submission.reporter, *(submission.joint_reporters or ()))
     return submission.device_id == caller.id
 
 

@@ -9,11 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
+from api.limits import OffLoopJSONRoute
 from api.schemas import Problem
 from api.staff_auth import COOKIE, Admin, AnyStaff, staff_token
 from ingest.staff import SESSION_HOURS
 
-router = APIRouter(prefix="/v1", tags=["staff"])
+router = APIRouter(prefix="/v1", tags=["staff"], route_class=OffLoopJSONRoute)
 
 
 class Login(BaseModel):

@@ -37,8 +37,8 @@ async def create_submission(
         UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")
     ],
     violation: Annotated[str | None, Form(description=f"One of {', '.join(VIOLATIONS)}")] = None,
-    latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
-    longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    latitude: Annotated[float | None, Form(ge=-90, le=90, allow_inf_nan=False)] = None,
+    longitude: Annotated[float | None, Form(ge=-180, le=180, allow_inf_nan=False)] = None,
     taken_at: Annotated[datetime | None, Form(description="ISO 8601 with a time zone")] = None,
     joint_with: Annotated[
         str | None,

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1)
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
+    max_json_bytes: int = Field(64 * 1024, ge=1024)
+    """The largest JSON body of any route but ``/v1/events`` and the uploads (413 beyond)."""
+    max_event_bytes: int = Field(6 * 1024 * 1024, ge=1024)
+    """The largest ``POST /v1/events`` body (it may carry a whole GPS track)."""
+    reporter_ref_key: SecretStr | None = None
+    """The secret that keys the references officers see of reporters (HMAC-SHA256); empty
+    means a random key made once and kept in ``{data_dir}/reporter_ref.key``. Give every API
+    process of one deployment the same key, or references will differ between them."""
 
     map_tiles_url: str | None = None
     """A tile server for the desk's map (e.g. https://tiles.example/{z}/{x}/{y}.png); without
