@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,6 +22,21 @@ UPLOAD_PATHS = ("/v1/uploads", "/v1/submissions")
 """Media bytes: limited by ``max_upload_bytes`` where they are stored, not here."""
 EVENT_PATH = "/v1/events"
 """The one JSON body that may carry a whole GPS track."""
+DRAIN_BYTES = 32 * 1024 * 1024
+"""An oversized body up to this size is read and dropped before the 413, so the client sees
+the answer instead of a reset connection; a larger one is answered at once."""
+
+
+MAX_VALUES = 100_000
+"""The most values (counted by their separating commas) one JSON body may hold: json.loads is
+one C call that holds the GIL, ~0.1 s per million values, so it is bounded before it starts."""
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _too_many_values(body: bytes) -> bool:
+    # Commas inside strings (an NMEA track has a dozen a line) do not count: strip the strings
+    # (a few ms per MB) only when the raw count is already over the limit.
+    return body.count(b",") > MAX_VALUES and _STRINGS.sub(b'""', body).count(b",") > MAX_VALUES
 
 
 def _reject_constant(name: str) -> Any:
@@ -36,6 +52,8 @@ def _finite(text: str) -> float:
 
 def parse_json(body: bytes) -> Any:
     """``json.loads``, refusing what cannot round-trip as JSON or would exhaust the parser."""
+    if _too_many_values(body):
+        raise json.JSONDecodeError(f"the JSON holds over {MAX_VALUES} values", "", 0)
     try:
         return json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
     except json.JSONDecodeError:
@@ -85,6 +103,8 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
+            if int(length) <= DRAIN_BYTES:
+                await _drain(receive)
             await _too_large(limit, send)
             return
         seen = 0
@@ -98,6 +118,13 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _too_large(limit: int, send: Send) -> None:

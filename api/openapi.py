@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext
 
 from api import auth, staff_auth
 from api.schemas import Problem
@@ -61,7 +61,14 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def security_of(route: APIRoute) -> list[dict[str, list[str]]]:
+def api_routes(app: FastAPI) -> Iterator[RouteContext]:
+    """Every API operation with its full path (routers are included as they are)."""
+    for context in routing.iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
+            yield context
+
+
+def security_of(route: RouteContext) -> list[dict[str, list[str]]]:
     calls = set(_calls(route.dependant))
     if auth.reporter in calls:
         return [{"reporterToken": []}]
@@ -72,7 +79,7 @@ def security_of(route: APIRoute) -> list[dict[str, list[str]]]:
     return []
 
 
-def error_statuses(route: APIRoute, security: list[dict[str, list[str]]]) -> set[int]:
+def error_statuses(route: RouteContext, security: list[dict[str, list[str]]]) -> set[int]:
     """The errors an operation can answer, from what it takes and who it admits."""
     dependant = route.dependant
     statuses = {int(code) for code in route.responses if str(code).isdigit()}
@@ -99,9 +106,7 @@ def _document(schema: dict[str, Any], app: FastAPI) -> None:
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
     components["securitySchemes"] = SECURITY_SCHEMES
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
+    for route in api_routes(app):
         security = security_of(route)
         for method in route.methods or ():
             operation = schema["paths"].get(route.path_format, {}).get(method.lower())

@@ -75,7 +75,7 @@ def rewards(
     services: ServicesDep,
     caller: Supervisor,
     status: Literal["payable", "paid", "withheld"] | None = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
 ) -> list[RewardOut]:
     """The reward ledger: every reward with its case and payment status."""
     query = select(Reward).order_by(Reward.month, Reward.created_at)
