@@ -12,6 +12,7 @@ from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.errors import excerpt
 from api.limits import OffLoopJSONRoute
+from api.schemas import Problem
 from api.schemas_protocol import EventIn, UploadOut
 from ingest.identity import AuthError
 from ingest.tracks import Point, TrackError, parse
@@ -19,6 +20,11 @@ from ingest.uploads import UploadError, UploadState
 
 router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
 TUS = "1.0.0"
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals of docs/protocol.md, section 4, that an operation can answer."""
+    return {code: {"model": Problem} for code in codes}
 
 
 def _headers(state: UploadState) -> dict[str, str]:
@@ -65,7 +71,15 @@ def _event_record(event: EventIn) -> dict[str, Any]:
     return record
 
 
-@router.post("/v1/events", response_model=UploadOut, status_code=201)
+@router.post(
+    "/v1/events",
+    response_model=UploadOut,
+    status_code=201,
+    responses={
+        200: {"model": UploadOut, "description": "Sent before: the same upload, or its report"},
+        **_errors(400, 401, 403, 409, 410, 413, 422),
+    },
+)
 async def open_event(
     event: EventIn, caller: CallerDep, services: ServicesDep, response: Response
 ) -> UploadOut:
@@ -99,14 +113,18 @@ def tus_options(services: ServicesDep) -> Response:
     )
 
 
-@router.head("/v1/uploads/{upload_id}")
+@router.head("/v1/uploads/{upload_id}", responses=_errors(401, 403, 404, 410))
 async def upload_offset(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
     """How many bytes the server holds (ask after a cut connection, then resume from there)."""
     state = await run_in_threadpool(services.uploads.head, caller, upload_id)
     return Response(status_code=200, headers=_headers(state))
 
 
-@router.patch("/v1/uploads/{upload_id}", status_code=204)
+@router.patch(
+    "/v1/uploads/{upload_id}",
+    status_code=204,
+    responses=_errors(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 423),
+)
 async def upload_bytes(
     upload_id: str,
     request: Request,
@@ -131,7 +149,9 @@ async def upload_bytes(
     return Response(status_code=204, headers=_headers(state))
 
 
-@router.delete("/v1/uploads/{upload_id}", status_code=204)
+@router.delete(
+    "/v1/uploads/{upload_id}", status_code=204, responses=_errors(401, 403, 404, 409, 410, 423)
+)
 async def give_up(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
     """tus termination: drop an unfinished upload."""
     await run_in_threadpool(services.uploads.delete, caller, upload_id)

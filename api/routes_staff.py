@@ -94,7 +94,12 @@ def add_user(body: NewUser, services: ServicesDep, caller: Admin) -> Me:
     return Me(user=body.username, role=body.role, display_name=body.display_name or body.username)
 
 
-@router.post("/devices", status_code=201, response_model=DeviceCredentialOut)
+@router.post(
+    "/devices",
+    status_code=201,
+    response_model=DeviceCredentialOut,
+    responses={409: {"model": Problem}},
+)
 def add_device(body: NewDevice, services: ServicesDep, caller: Admin) -> DeviceCredentialOut:
     """Register a dashcam and get its credential (administrators)."""
     try:
