@@ -102,7 +102,7 @@ def _run(api: Api, examples: int) -> int:
             nonlocal sent
             api.check(case)
             sent += len(ROLES)
-            exercised.add(operation.label)
+            exercised.add(case.operation.label)
 
         try:
             one_operation()
