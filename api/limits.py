@@ -1,12 +1,10 @@
 """What one request may cost: a body-size limit for JSON routes (413), and JSON bodies parsed
-off the event loop, strictly (no NaN, Infinity or 1e999; nesting and huge integers refused
-with a 422, never a 500), so one large body never stalls the other requests."""
+off the event loop (in a thread, or for a large body in another process), strictly: no NaN,
+Infinity or 1e999, nesting and huge integers refused with a 422, never a 500."""
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
+from api.offload import IN_PROCESS_BYTES, parse_json, run_in_process
 
 UPLOAD_PATHS = ("/v1/uploads", "/v1/submissions")
 """Media bytes: limited by ``max_upload_bytes`` where they are stored, not here."""
@@ -27,48 +26,14 @@ DRAIN_BYTES = 32 * 1024 * 1024
 the answer instead of a reset connection; a larger one is answered at once."""
 
 
-MAX_VALUES = 100_000
-"""The most values (counted by their separating commas) one JSON body may hold: json.loads is
-one C call that holds the GIL, ~0.1 s per million values, so it is bounded before it starts."""
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-
-
-def _too_many_values(body: bytes) -> bool:
-    # Commas inside strings (an NMEA track has a dozen a line) do not count: strip the strings
-    # (a few ms per MB) only when the raw count is already over the limit.
-    return body.count(b",") > MAX_VALUES and _STRINGS.sub(b'""', body).count(b",") > MAX_VALUES
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number (only finite numbers are accepted)")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text[:24]} is out of range (only finite numbers are accepted)")
-    return value
-
-
-def parse_json(body: bytes) -> Any:
-    """``json.loads``, refusing what cannot round-trip as JSON or would exhaust the parser."""
-    if _too_many_values(body):
-        raise json.JSONDecodeError(f"the JSON holds over {MAX_VALUES} values", "", 0)
-    try:
-        return json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
-    except json.JSONDecodeError:
-        raise
-    except RecursionError:
-        raise json.JSONDecodeError("the JSON is nested too deeply", "", 0) from None
-    except (ValueError, UnicodeDecodeError) as exc:  # huge integers, bad UTF-8, NaN
-        raise json.JSONDecodeError(str(exc)[:200], "", 0) from None
-
-
 class OffLoopJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            self._json = await run_in_threadpool(parse_json, body)
+            if len(body) > IN_PROCESS_BYTES:
+                self._json = await run_in_process(parse_json, body)
+            else:
+                self._json = await run_in_threadpool(parse_json, body)
         return self._json
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -12,10 +11,10 @@ from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.errors import excerpt
 from api.limits import OffLoopJSONRoute
+from api.offload import parse_track
 from api.schemas import Problem
 from api.schemas_protocol import EventIn, UploadOut
 from ingest.identity import AuthError
-from ingest.tracks import Point, TrackError, parse
 from ingest.uploads import UploadError, UploadState
 
 router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
@@ -53,22 +52,17 @@ def _out(state: UploadState) -> UploadOut:
     )
 
 
-def _point(p: Point) -> dict[str, Any]:
-    return {"at": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude, "speed": p.speed_mps}
-
-
-def _event_record(event: EventIn) -> dict[str, Any]:
-    """What is kept of the announcement, as plain JSON (the track parsed into points)."""
+async def _event_record(event: EventIn) -> dict[str, Any]:
+    """What is kept of the announcement, as plain JSON (the track parsed into points, off the
+    event loop: a long track takes seconds)."""
     stored = event.model_dump(mode="json", exclude={"track", "media"})
     stored["filename"] = event.media.filename
     if event.track is not None:
-        try:
-            points = parse(event.track.data, event.track.format)
-        except TrackError as exc:
-            raise UploadError(422, "bad_track", excerpt(str(exc))) from exc
-        stored["track_points"] = [_point(p) for p in points]
-    record: dict[str, Any] = json.loads(json.dumps(stored, allow_nan=False))
-    return record
+        points = await parse_track(event.track.data, event.track.format)
+        if isinstance(points, str):
+            raise UploadError(422, "bad_track", excerpt(points))
+        stored["track_points"] = points
+    return stored
 
 
 @router.post(
@@ -85,8 +79,7 @@ async def open_event(
 ) -> UploadOut:
     """Announce an event and its media; get the upload to send the bytes to. Re-sending the
     same ``event_id`` returns the same upload (with the offset reached), or its report."""
-    # A track can hold tens of thousands of points: parse it in a worker thread.
-    stored = await run_in_threadpool(_event_record, event)
+    stored = await _event_record(event)
     state = await run_in_threadpool(
         services.uploads.open,
         caller,

@@ -96,7 +96,7 @@ def _run(api: Api, examples: int) -> int:
     failures: list[str] = []
     for operation in operations:
 
-        @settings(max_examples=examples, **HYPOTHESIS)  # type: ignore[arg-type]
+        @settings(max_examples=examples, **HYPOTHESIS)
         @given(case=operation.as_strategy())
         def one_operation(case: Any) -> None:
             nonlocal sent
