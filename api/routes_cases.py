@@ -37,6 +37,7 @@ router = APIRouter(prefix="/v1", tags=["review"], route_class=OffLoopJSONRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
 ANSWER_DAYS = 30
+MAX_EXCLUDED = 1000
 
 
 NEAR_HELP = "near is 'lat,lon,km': latitude -90..90, longitude -180..180, 0 < km <= 20000"
@@ -220,7 +221,9 @@ def claim_next(
     until: date | None = None,
     min_confidence: Confidence = None,
     near: Near = None,
-    exclude: Annotated[list[str] | None, Query(description="Case ids skipped (J).")] = None,
+    exclude: Annotated[
+        list[str] | None, Query(max_length=MAX_EXCLUDED, description="Case ids skipped (J).")
+    ] = None,
 ) -> CaseOut | None:
     """Claim the next case to review (the officer's own open claim first); null when the queue
     is empty. The claim lasts ``claim_minutes``; two officers never get the same case."""

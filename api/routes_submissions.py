@@ -24,6 +24,7 @@ from ingest.submissions import VIOLATIONS, Declared
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 CHUNK = 1 << 20
+MAX_CO_REPORTERS = 20
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem} for code in (400, 401, 413, 415, 422)
 }
@@ -55,6 +56,8 @@ async def create_submission(
     if taken_at is not None and taken_at.tzinfo is None:
         raise HTTPException(422, "taken_at needs a time zone (e.g. 2026-11-23T08:15:00+08:00)")
     joint = tuple(dict.fromkeys(r.strip() for r in (joint_with or "").split(",") if r.strip()))
+    if len(joint) > MAX_CO_REPORTERS:
+        raise HTTPException(422, f"a joint report names at most {MAX_CO_REPORTERS} co-reporters")
     if caller.id in joint:
         raise HTTPException(422, "joint_with lists the other reporters, not yourself")
     if joint:

@@ -214,3 +214,21 @@ def test_reporter_refs_are_keyed(tmp_path: Path, make_settings: Any) -> None:
     assert len(first) == 64 and (tmp_path / "fresh" / KEY_FILE).stat().st_mode & 0o077 == 0
     assert (tmp_path / "fresh" / KEY_FILE).read_bytes() == first  # kept for the next start
     assert reporter_ref_key(make_settings(data_dir=tmp_path / "fresh")) == first
+
+
+def test_long_lists_in_a_query_or_form_are_bounded(api: Client) -> None:
+    client, headers = api
+    skipped = "&".join(f"exclude=c{i}" for i in range(1001))
+    refused(
+        client.post(f"/v1/claims/next?{skipped}", headers=headers["officer"]),
+        422,
+        "invalid_request",
+    )
+    many = ",".join(f"r{i}" for i in range(50_000))  # once past SQLite's bound-variable limit
+    answer = client.post(
+        "/v1/submissions",
+        files={"file": ("a.jpg", b"x")},
+        data={"joint_with": many},
+        headers=headers["reporter"],
+    )
+    assert "at most 20" in refused(answer, 422, "invalid_request")["detail"]
