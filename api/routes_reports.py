@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth import CallerDep
@@ -91,15 +91,18 @@ async def create_reporter(body: ReporterIn, services: ServicesDep) -> ReporterCr
 
 @router.get("/v1/reports", response_model=list[ReportStatus])
 def my_reports(caller: CallerDep, session: SessionDep) -> list[ReportStatus]:
-    """The caller's reports, newest first."""
-    column = Submission.reporter if caller.kind == "reporter" else Submission.device_id
+    """The caller's reports (joint reports naming the caller too), newest first."""
+    if caller.kind == "reporter":
+        # The co-reporters are a JSON list: its text contains the quoted id (LIKE's "_" can
+        # match more; _owns keeps the exact ones).
+        named = cast(Submission.joint_reporters, String).like(f'%"{caller.id}"%')
+        mine = or_(Submission.reporter == caller.id, named)
+    else:
+        mine = Submission.device_id == caller.id
     rows = session.scalars(
-        select(Submission)
-        .where(column == caller.id)
-        .order_by(Submission.created_at.desc())
-        .limit(500)
+        select(Submission).where(mine).order_by(Submission.created_at.desc()).limit(500)
     )
-    return [report_status(s, session, caller.id) for s in rows]
+    return [report_status(s, session, caller.id) for s in rows if _owns(caller, s)]
 
 
 @router.get("/v1/reports/{submission_id}", response_model=ReportStatus)

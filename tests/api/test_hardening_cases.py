@@ -68,6 +68,11 @@ def test_a_co_reporter_reads_the_joint_report(joint_case: dict[str, Any]) -> Non
         answer = client.get(url, headers={"Authorization": f"Bearer {reporter['token']}"})
         assert answer.status_code == status, (reporter["reporter_id"], answer.text)
     mine = client.get(url, headers={"Authorization": f"Bearer {partner['token']}"}).json()
+    for reporter, listed in ((first, True), (partner, True), (stranger, False)):
+        reports = client.get(
+            "/v1/reports", headers={"Authorization": f"Bearer {reporter['token']}"}
+        ).json()
+        assert (joint_case["report"] in [r["id"] for r in reports]) == listed
     assert mine["id"] == joint_case["report"] and mine["state"] in ("under_review", "confirmed")
 
 
