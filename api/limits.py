@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem
@@ -72,17 +71,36 @@ class BodyLimit:
                 await _drain(receive)
             await _too_large(limit, send)
             return
-        seen = 0
+        seen, over, answered = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            # Past the limit the app is told the client left (a raise here would reach it
+            # wrapped by other middleware); its own answer is then replaced by the 413.
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise HTTPException(413, f"the body is over the {limit} byte limit")
+                over = True
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def answer(message: Message) -> None:
+            nonlocal answered
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start" and not answered:
+                answered = True
+                await _too_large(limit, send)
+
+        try:
+            await self.app(scope, counted, answer)
+        except Exception:
+            if not over:
+                raise
+        if over and not answered:
+            await _too_large(limit, send)
 
 
 async def _drain(receive: Receive) -> None:

@@ -87,6 +87,13 @@ def test_a_20_mb_body_gets_a_short_413(api: Client) -> None:
         headers={**headers["reporter"], "Content-Type": "application/json"},
     )
     refused(response, 413, "too_large")
+    # Streamed without a Content-Length: refused as soon as the bytes pass the limit.
+    streamed = client.put(
+        "/v1/budget/2026",
+        content=(b" " * 1024 for _ in range(200)),
+        headers={**headers["admin"], "Content-Type": "application/json"},
+    )
+    refused(streamed, 413, "too_large")
     # Under the limit but invalid: the 422 names the field, never repeats the input.
     padded = json.dumps({"event_id": "e-pad", "media": MEDIA, "x": "b" * 3_000_000})
     response = client.post(
