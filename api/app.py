@@ -14,6 +14,7 @@ from api import (
     desk_routes,
     errors,
     limits,
+    offload,
     openapi,
     routes_cases,
     routes_events,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = app.state.services = Services.build(settings)
+        offload.warm_up()
         janitor = asyncio.create_task(_housekeeping(services))
         try:
             yield

@@ -38,6 +38,16 @@ def _executor() -> ProcessPoolExecutor:
         return _pool
 
 
+def _ready() -> None:
+    """Nothing: a first task, so that a worker process exists before a request needs one."""
+
+
+def warm_up() -> None:
+    """Start a pool worker now (in the background): starting one takes about a second of
+    CPU, which must not fall on the first request that sends a long track."""
+    _executor().submit(_ready)
+
+
 def _forget(broken: ProcessPoolExecutor) -> None:
     global _pool
     with _lock:
