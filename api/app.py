@@ -13,6 +13,9 @@ from fastapi.responses import JSONResponse
 from api import (
     desk_routes,
     errors,
+    limits,
+    offload,
+    openapi,
     routes_abuse,
     routes_cases,
     routes_events,
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = app.state.services = Services.build(settings)
+        offload.warm_up()
         janitor = asyncio.create_task(_housekeeping(services))
         try:
             yield
@@ -78,7 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD
         ):
             return JSONResponse(
-                {"detail": f"the upload is over the {settings.max_upload_bytes} byte limit"},
+                {
+                    "error": "too_large",
+                    "detail": f"the upload is over the {settings.max_upload_bytes} byte limit",
+                },
                 status_code=413,
             )
         return await call_next(request)
@@ -88,6 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     errors.install(app)
+    openapi.install(app)
+    app.add_middleware(
+        limits.BodyLimit,
+        json_limit=settings.max_json_bytes,
+        event_limit=settings.max_event_bytes,
+    )
     app.include_router(routes_events.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_submissions.router)

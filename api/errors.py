@@ -1,12 +1,70 @@
-"""Refusals as JSON with a machine-readable code: {"error": code, "detail": text}."""
+"""Refusals as JSON with a machine-readable code: {"error": code, "detail": text}.
+
+One shape for every error answer: the protocol's refusals, FastAPI's ``HTTPException`` and
+request validation (which adds ``errors``, one entry per field, never the input itself: a
+20 MB body must not come back as a 20 MB error, and a non-finite number could not be written
+as JSON at all).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ingest.errors import Refused
 from ingest.uploads import UploadError
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+EXCERPT = 200
+"""The most characters of any text taken from the request that an error answer repeats."""
+MAX_FIELD_ERRORS = 20
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def problem(code: str, detail: str, **more: Any) -> dict[str, Any]:
+    return {"error": code, "detail": excerpt(detail, 1000), **more}
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", ""))
+    if err.get("type") == "json_invalid" and isinstance(err.get("ctx"), dict):
+        msg += f" ({err['ctx'].get('error', '')})"
+    return excerpt(msg)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": [p if isinstance(p, int) else excerpt(str(p), 64) for p in err.get("loc", ())],
+            "msg": _message(err),
+            "type": str(err.get("type", "")),
+        }
+        for err in exc.errors()[:MAX_FIELD_ERRORS]
+    ]
+
+
+def validation_detail(fields: list[dict[str, Any]]) -> str:
+    parts = [".".join(str(p) for p in f["loc"]) + ": " + f["msg"] for f in fields[:3]]
+    return "; ".join(parts) or "the request is not valid"
 
 
 def install(app: FastAPI) -> None:
@@ -18,4 +76,16 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, UploadError):
             headers["Tus-Resumable"] = "1.0.0"
         headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After of a rate limit
-        return JSONResponse({"error": exc.code, "detail": exc.detail}, exc.status, headers)
+        return JSONResponse(problem(exc.code, exc.detail), exc.status, headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = CODES.get(exc.status_code, f"http_{exc.status_code}")
+        body = problem(code, str(exc.detail))
+        return JSONResponse(body, exc.status_code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _field_errors(exc)
+        body = problem("invalid_request", validation_detail(fields), errors=fields)
+        return JSONResponse(body, 422)

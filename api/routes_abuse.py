@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, SessionDep
+from api.limits import OffLoopJSONRoute
 from api.schemas import Problem
 from api.staff_auth import Supervisor
 from cases.reward_ledger import reconcile
 from ingest.abuse import rejected_reporters, suspend_rewards
 
-router = APIRouter(prefix="/v1", tags=["abuse"])
+router = APIRouter(prefix="/v1", tags=["abuse"], route_class=OffLoopJSONRoute)
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": Problem}}
 
 

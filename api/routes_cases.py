@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -13,6 +12,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
+from api.errors import excerpt
+from api.limits import OffLoopJSONRoute
+from api.refs import reporter_ref, reporter_ref_key
 from api.schemas import Problem
 from api.schemas_review import (
     CaptureOut,
@@ -28,17 +30,18 @@ from cases import lifecycle, review
 from cases.custody import custody, verify_case
 from ingest.attestation import capture_of
 from ingest.db import Case, EvidenceItem, now
+from ingest.errors import Refused
 from models.grammar import is_valid_plate, normalise
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], route_class=OffLoopJSONRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
 ANSWER_DAYS = 30
+MAX_EXCLUDED = 1000
 
 
-def reporter_ref(reporter_id: str) -> str:
-    """What an officer sees of a reporter: a stable reference that names no one."""
-    return "rep-" + hashlib.sha256(f"roadwitness-reporter:{reporter_id}".encode()).hexdigest()[:12]
+Near = Annotated[str | None, Query(max_length=100, description="lat,lon,km")]
+Confidence = Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)]
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -63,7 +66,7 @@ def filters(
     try:
         return review.filters(violation, since, until, min_confidence, near)
     except review.BadFilter as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise Refused(422, exc.code, str(exc)) from None
 
 
 @router.get("/cases", response_model=CaseList)
@@ -74,8 +77,8 @@ def list_cases(
     violation: str | None = None,
     since: date | None = None,
     until: date | None = None,
-    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
-    near: Annotated[str | None, Query(description="lat,lon,km")] = None,
+    min_confidence: Confidence = None,
+    near: Near = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CaseList:
@@ -85,13 +88,13 @@ def list_cases(
     return CaseList(items=[_summary(c) for c in cases], total=total)
 
 
-def case_out(session: Session, case: Case) -> CaseOut:
+def case_out(session: Session, case: Case, key: bytes) -> CaseOut:
     sub = case.submission
     duplicates = review.incident_others(session, case)
     return CaseOut(
         **_summary(case).model_dump(),
         submission_id=sub.id,
-        reporter_refs=[reporter_ref(r) for r in (sub.reporter, *sub.joint_reporters) if r],
+        reporter_refs=[reporter_ref(key, r) for r in (sub.reporter, *sub.joint_reporters) if r],
         duplicates=duplicates,
         original_sha256=sub.media.sha256,
         explanation=case.explanation,
@@ -120,12 +123,12 @@ def case_out(session: Session, case: Case) -> CaseOut:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=NOT_FOUND)
-def get_case(case_id: str, session: SessionDep, _: Reviewer) -> CaseOut:
+def get_case(case_id: str, session: SessionDep, services: ServicesDep, _: Reviewer) -> CaseOut:
     """One case with everything needed to decide it; evidence URLs stream from the store."""
     case = session.get(Case, case_id)
     if case is None:
         raise HTTPException(404, "no such case")
-    return case_out(session, case)
+    return case_out(session, case, reporter_ref_key(services.settings))
 
 
 @router.get("/evidence/{item_id}", responses=NOT_FOUND, response_class=StreamingResponse)
@@ -175,9 +178,11 @@ def claim_next(
     violation: str | None = None,
     since: date | None = None,
     until: date | None = None,
-    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
-    near: str | None = None,
-    exclude: Annotated[list[str] | None, Query(description="Case ids skipped (J).")] = None,
+    min_confidence: Confidence = None,
+    near: Near = None,
+    exclude: Annotated[
+        list[str] | None, Query(max_length=MAX_EXCLUDED, description="Case ids skipped (J).")
+    ] = None,
 ) -> CaseOut | None:
     """Claim the next case to review (the officer's own open claim first); null when the queue
     is empty. The claim lasts ``claim_minutes``; two officers never get the same case."""
@@ -186,10 +191,11 @@ def claim_next(
         where.append(Case.id.not_in(exclude))
     case = lifecycle.claim_next(session, caller.id, services.settings.claim_minutes, where)
     session.commit()
-    return case_out(session, case) if case is not None else None
+    key = reporter_ref_key(services.settings)
+    return case_out(session, case, key) if case is not None else None
 
 
-def _transition(session: Session, move: Callable[[], Case]) -> CaseOut:
+def _transition(session: Session, key: bytes, move: Callable[[], Case]) -> CaseOut:
     """Run one lifecycle move: 404 for an unknown case, 409 for a move its state forbids."""
     try:
         case = move()
@@ -199,7 +205,7 @@ def _transition(session: Session, move: Callable[[], Case]) -> CaseOut:
         session.rollback()
         raise HTTPException(409, str(exc)) from None
     session.commit()
-    return case_out(session, case)
+    return case_out(session, case, key)
 
 
 @router.post("/cases/{case_id}/claim", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT})
@@ -207,15 +213,17 @@ def claim(case_id: str, session: SessionDep, services: ServicesDep, caller: Offi
     """Claim (or renew the claim on) one case; 409 when another officer holds it or it is
     decided."""
     minutes = services.settings.claim_minutes
-    return _transition(session, lambda: lifecycle.claim(session, case_id, caller.id, minutes))
+    key = reporter_ref_key(services.settings)
+    return _transition(session, key, lambda: lifecycle.claim(session, case_id, caller.id, minutes))
 
 
 @router.post(
     "/cases/{case_id}/release", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICT}
 )
-def release(case_id: str, session: SessionDep, caller: Officer) -> CaseOut:
+def release(case_id: str, session: SessionDep, services: ServicesDep, caller: Officer) -> CaseOut:
     """Give a claimed case back to the queue undecided."""
-    return _transition(session, lambda: lifecycle.release(session, case_id, caller.id))
+    key = reporter_ref_key(services.settings)
+    return _transition(session, key, lambda: lifecycle.release(session, case_id, caller.id))
 
 
 @router.post(
@@ -232,20 +240,22 @@ def decide(
     if decision.plate is not None:
         plate = normalise(decision.plate)
         if not is_valid_plate(plate):
-            raise HTTPException(422, f"{decision.plate!r} is not a valid plate")
+            raise Refused(422, "bad_plate", f"{excerpt(decision.plate, 40)!r} is not a valid plate")
     case = session.get(Case, case_id)
     if case is None:
         raise HTTPException(404, "no such case")
     exclusions: dict[str, str] | None = None
+    key = reporter_ref_key(services.settings)
     if decision.exclusions:
         refs = {
-            reporter_ref(r): r
+            reporter_ref(key, r): r
             for r in (case.submission.reporter, *case.submission.joint_reporters)
             if r
         }
         unknown = set(decision.exclusions) - set(refs)
         if unknown:
-            raise HTTPException(422, f"not a reporter of this case: {', '.join(sorted(unknown))}")
+            listed = excerpt(", ".join(sorted(unknown)))
+            raise Refused(422, "not_a_reporter", f"not a reporter of this case: {listed}")
         exclusions = {refs[ref]: str(why) for ref, why in decision.exclusions.items()}
     try:
         case = review.decide(
@@ -261,4 +271,4 @@ def decide(
         session.rollback()
         raise HTTPException(409, str(exc)) from None
     session.commit()
-    return case_out(session, case)
+    return case_out(session, case, key)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -11,15 +10,23 @@ from sqlalchemy import select
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
+from api.errors import excerpt
+from api.limits import OffLoopJSONRoute
+from api.offload import parse_track
+from api.schemas import Problem
 from api.schemas_protocol import EventIn, UploadOut
 from ingest.abuse import check_rate
 from ingest.db import Upload
 from ingest.identity import AuthError
-from ingest.tracks import TrackError, parse
 from ingest.uploads import UploadError, UploadState
 
-router = APIRouter(tags=["reporting protocol"])
+router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
 TUS = "1.0.0"
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals of docs/protocol.md, section 4, that an operation can answer."""
+    return {code: {"model": Problem} for code in codes}
 
 
 def _headers(state: UploadState) -> dict[str, str]:
@@ -48,7 +55,28 @@ def _out(state: UploadState) -> UploadOut:
     )
 
 
-@router.post("/v1/events", response_model=UploadOut, status_code=201)
+async def _event_record(event: EventIn) -> dict[str, Any]:
+    """What is kept of the announcement, as plain JSON (the track parsed into points, off the
+    event loop: a long track takes seconds)."""
+    stored = event.model_dump(mode="json", exclude={"track", "media"})
+    stored["filename"] = event.media.filename
+    if event.track is not None:
+        points = await parse_track(event.track.data, event.track.format)
+        if isinstance(points, str):
+            raise UploadError(422, "bad_track", excerpt(points))
+        stored["track_points"] = points
+    return stored
+
+
+@router.post(
+    "/v1/events",
+    response_model=UploadOut,
+    status_code=201,
+    responses={
+        200: {"model": UploadOut, "description": "Sent before: the same upload, or its report"},
+        **_errors(400, 401, 403, 409, 410, 413, 422, 429),
+    },
+)
 async def open_event(
     event: EventIn, caller: CallerDep, services: ServicesDep, response: Response, request: Request
 ) -> UploadOut:
@@ -56,26 +84,16 @@ async def open_event(
     same ``event_id`` returns the same upload (with the offset reached), or its report. A new
     event past the sender's rate limit is refused with 429 and ``Retry-After``."""
     await run_in_threadpool(_check_rate, services, caller.kind, caller.id, event.event_id)
-    stored = event.model_dump(mode="json", exclude={"track", "media"})
-    stored["filename"] = event.media.filename
+    stored = await _event_record(event)
     if caller.kind == "device":  # the signed request names the media's SHA-256: attested
         stored["attested_key_id"] = request.headers.get("rw-key-id")
-    if event.track is not None:
-        try:
-            points = parse(event.track.data, event.track.format)
-        except TrackError as exc:
-            raise UploadError(422, "bad_track", str(exc)) from exc
-        stored["track_points"] = [
-            {"at": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude, "speed": p.speed_mps}
-            for p in points
-        ]
     state = await run_in_threadpool(
         services.uploads.open,
         caller,
         event.event_id,
         event.media.size,
         event.media.sha256,
-        json.loads(json.dumps(stored)),
+        stored,
     )
     response.status_code = 201 if state.created else 200
     response.headers.update({**_headers(state), "Location": f"/v1/uploads/{state.id}"})
@@ -106,14 +124,18 @@ def tus_options(services: ServicesDep) -> Response:
     )
 
 
-@router.head("/v1/uploads/{upload_id}")
+@router.head("/v1/uploads/{upload_id}", responses=_errors(401, 403, 404, 410))
 async def upload_offset(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
     """How many bytes the server holds (ask after a cut connection, then resume from there)."""
     state = await run_in_threadpool(services.uploads.head, caller, upload_id)
     return Response(status_code=200, headers=_headers(state))
 
 
-@router.patch("/v1/uploads/{upload_id}", status_code=204)
+@router.patch(
+    "/v1/uploads/{upload_id}",
+    status_code=204,
+    responses=_errors(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 423),
+)
 async def upload_bytes(
     upload_id: str,
     request: Request,
@@ -138,7 +160,9 @@ async def upload_bytes(
     return Response(status_code=204, headers=_headers(state))
 
 
-@router.delete("/v1/uploads/{upload_id}", status_code=204)
+@router.delete(
+    "/v1/uploads/{upload_id}", status_code=204, responses=_errors(401, 403, 404, 409, 410, 423)
+)
 async def give_up(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
     """tus termination: drop an unfinished upload."""
     await run_in_threadpool(services.uploads.delete, caller, upload_id)

@@ -6,17 +6,18 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from api.auth import CallerDep
 from api.deps import ServicesDep, SessionDep
+from api.limits import OffLoopJSONRoute
 from api.schemas_protocol import ReporterCreated, ReporterIn, ReportStatus
 from ingest.db import Submission
 from ingest.db_review import Reward
 from ingest.identity import AuthError, Caller
 
-router = APIRouter(tags=["reporters"])
+router = APIRouter(tags=["reporters"], route_class=OffLoopJSONRoute)
 ANSWER_WITHIN = timedelta(days=30)  # Shenzhen measures: an answer within 30 days of acceptance
 
 STATE = {"received": "received", "processing": "processing", "failed": "failed"}
@@ -73,8 +74,8 @@ def report_status(
 
 
 def _owns(caller: Caller, submission: Submission) -> bool:
-    if caller.kind == "reporter":
-        return submission.reporter == caller.id
+    if caller.kind == "reporter":  # the reporter, or a co-reporter named in joint_with
+        return caller.id in (submission.reporter, *(submission.joint_reporters or ()))
     return submission.device_id == caller.id
 
 
@@ -90,15 +91,18 @@ async def create_reporter(body: ReporterIn, services: ServicesDep) -> ReporterCr
 
 @router.get("/v1/reports", response_model=list[ReportStatus])
 def my_reports(caller: CallerDep, session: SessionDep) -> list[ReportStatus]:
-    """The caller's reports, newest first."""
-    column = Submission.reporter if caller.kind == "reporter" else Submission.device_id
+    """The caller's reports (joint reports naming the caller too), newest first."""
+    if caller.kind == "reporter":
+        # The co-reporters are a JSON list: its text contains the quoted id (LIKE's "_" can
+        # match more; _owns keeps the exact ones).
+        named = cast(Submission.joint_reporters, String).like(f'%"{caller.id}"%')
+        mine = or_(Submission.reporter == caller.id, named)
+    else:
+        mine = Submission.device_id == caller.id
     rows = session.scalars(
-        select(Submission)
-        .where(column == caller.id)
-        .order_by(Submission.created_at.desc())
-        .limit(500)
+        select(Submission).where(mine).order_by(Submission.created_at.desc()).limit(500)
     )
-    return [report_status(s, session, caller.id) for s in rows]
+    return [report_status(s, session, caller.id) for s in rows if _owns(caller, s)]
 
 
 @router.get("/v1/reports/{submission_id}", response_model=ReportStatus)

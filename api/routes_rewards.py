@@ -5,28 +5,35 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
-from api.routes_cases import reporter_ref
+from api.limits import OffLoopJSONRoute
+from api.refs import reporter_ref, reporter_ref_key
 from api.schemas import Problem
 from api.staff_auth import Admin, Supervisor
 from cases import reward_ledger
+from cases.review import day_end
 from cases.reward_ledger import budget, mark_paid, statistics
 from cases.services import Services
 from ingest.db import Case, Reporter, Submission
 from ingest.db_review import Reward
 
-router = APIRouter(prefix="/v1", tags=["rewards"])
+router = APIRouter(prefix="/v1", tags=["rewards"], route_class=OffLoopJSONRoute)
 Format = Literal["json", "csv"]
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+YEAR_HELP = f"A calendar year, {FIRST_YEAR}-{LAST_YEAR}."
+YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description=YEAR_HELP)]
+YearQuery = Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description=YEAR_HELP)]
+MAX_BUDGET_YUAN = 1e12
 
 
 class RewardOut(BaseModel):
@@ -46,8 +53,8 @@ class RewardOut(BaseModel):
 
 
 class BudgetIn(BaseModel):
-    amount_yuan: float = Field(ge=0)
-    note: str | None = None
+    amount_yuan: float = Field(ge=0, le=MAX_BUDGET_YUAN, allow_inf_nan=False)
+    note: str | None = Field(default=None, max_length=2000)
 
 
 def _csv(rows: list[dict[str, Any]], name: str) -> Response:
@@ -66,9 +73,10 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
 @router.get("/rewards", response_model=list[RewardOut])
 def rewards(
     session: SessionDep,
+    services: ServicesDep,
     caller: Supervisor,
     status: Literal["payable", "paid", "withheld"] | None = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
 ) -> list[RewardOut]:
     """The reward ledger: every reward with its case and payment status."""
     query = select(Reward).order_by(Reward.month, Reward.created_at)
@@ -77,6 +85,7 @@ def rewards(
     if month:
         query = query.where(Reward.month == month)
     rows = list(session.scalars(query.limit(5000)))
+    key = reporter_ref_key(services.settings)
     payees: dict[str, Reporter] = {}
     if caller.role == "admin":
         ids = {r.reporter_id for r in rows}
@@ -85,7 +94,7 @@ def rewards(
         RewardOut(
             id=r.id,
             case_id=r.case_id,
-            reporter_ref=reporter_ref(r.reporter_id),
+            reporter_ref=reporter_ref(key, r.reporter_id),
             item=r.item,
             amount_yuan=r.amount_fen / 100,
             status=r.status,
@@ -123,13 +132,15 @@ def paid(reward_id: str, session: SessionDep, caller: Admin) -> None:
 
 
 @router.get("/budget/{year}")
-def get_budget(year: int, session: SessionDep, _: Supervisor) -> dict[str, Any]:
+def get_budget(year: YearPath, session: SessionDep, _: Supervisor) -> dict[str, Any]:
     """The year's reward budget: amount, paid, listed for payment, left (yuan)."""
     return budget(session, year)
 
 
 @router.put("/budget/{year}")
-def set_budget(year: int, body: BudgetIn, session: SessionDep, caller: Admin) -> dict[str, Any]:
+def set_budget(
+    year: YearPath, body: BudgetIn, session: SessionDep, caller: Admin
+) -> dict[str, Any]:
     """Set the year's reward budget (Article 13)."""
     amount = round(body.amount_yuan * 100)
     reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
@@ -176,7 +187,7 @@ def quarterly(
     session: SessionDep,
     services: ServicesDep,
     _: Supervisor,
-    year: int,
+    year: YearQuery,
     quarter: Annotated[int, Query(ge=1, le=4)],
     format: Format = "json",
 ) -> dict[str, Any] | Response:
@@ -186,7 +197,11 @@ def quarterly(
 
 @router.get("/stats/annual", response_model=None)
 def annual(
-    session: SessionDep, services: ServicesDep, _: Supervisor, year: int, format: Format = "json"
+    session: SessionDep,
+    services: ServicesDep,
+    _: Supervisor,
+    year: YearQuery,
+    format: Format = "json",
 ) -> dict[str, Any] | Response:
     """The annual public summary of reports and rewards (Article 16)."""
     return _stats(session, services, year, 1, 12, format, f"{year}-annual")
@@ -203,7 +218,7 @@ def export(
     """Confirmed cases decided in [since, until] with their evidence links and hashes, for the
     enforcement system downstream."""
     start = datetime.combine(since, time(), UTC)
-    end = datetime.combine((until or date.today()) + timedelta(days=1), time(), UTC)
+    end = day_end(until or date.today())
     rows = []
     for case in session.scalars(
         select(Case)

@@ -9,11 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
+from api.limits import OffLoopJSONRoute
 from api.schemas import Problem
 from api.staff_auth import COOKIE, Admin, AnyStaff, staff_token
 from cases.staff import SESSION_HOURS
 
-router = APIRouter(prefix="/v1", tags=["staff"])
+router = APIRouter(prefix="/v1", tags=["staff"], route_class=OffLoopJSONRoute)
 
 
 class Login(BaseModel):
@@ -93,7 +94,12 @@ def add_user(body: NewUser, services: ServicesDep, caller: Admin) -> Me:
     return Me(user=body.username, role=body.role, display_name=body.display_name or body.username)
 
 
-@router.post("/devices", status_code=201, response_model=DeviceCredentialOut)
+@router.post(
+    "/devices",
+    status_code=201,
+    response_model=DeviceCredentialOut,
+    responses={409: {"model": Problem}},
+)
 def add_device(body: NewDevice, services: ServicesDep, caller: Admin) -> DeviceCredentialOut:
     """Register a dashcam and get its credential (administrators)."""
     try:

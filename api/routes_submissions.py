@@ -25,6 +25,7 @@ from ingest.submissions import VIOLATIONS, Declared
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
 CHUNK = 1 << 20
+MAX_CO_REPORTERS = 20
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem} for code in (400, 401, 413, 415, 422, 429)
 }
@@ -38,8 +39,8 @@ async def create_submission(
         UploadFile, File(description="A video (MP4/MOV/MKV/AVI/TS) or photo (JPEG/PNG)")
     ],
     violation: Annotated[str | None, Form(description=f"One of {', '.join(VIOLATIONS)}")] = None,
-    latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
-    longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    latitude: Annotated[float | None, Form(ge=-90, le=90, allow_inf_nan=False)] = None,
+    longitude: Annotated[float | None, Form(ge=-180, le=180, allow_inf_nan=False)] = None,
     taken_at: Annotated[datetime | None, Form(description="ISO 8601 with a time zone")] = None,
     joint_with: Annotated[
         str | None,
@@ -59,6 +60,8 @@ async def create_submission(
     with services.sessions() as session:  # 429 with Retry-After past the reporter's limit
         check_rate(session, "reporter", caller.id, s.rate_limit_reporter, s.rate_limit_window_s)
     joint = tuple(dict.fromkeys(r.strip() for r in (joint_with or "").split(",") if r.strip()))
+    if len(joint) > MAX_CO_REPORTERS:
+        raise HTTPException(422, f"a joint report names at most {MAX_CO_REPORTERS} co-reporters")
     if caller.id in joint:
         raise HTTPException(422, "joint_with lists the other reporters, not yourself")
     if joint:

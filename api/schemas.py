@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'place', 'lat'].")
+    msg: str
+    type: str
 
 
 class Problem(BaseModel):
-    detail: str
+    """Every error answer (docs/protocol.md, section 4)."""
+
+    error: str = Field(description="A machine-readable code, e.g. not_found, invalid_request.")
+    detail: str = Field(description="The reason, for people; never more than a short excerpt.")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="For invalid_request: each field that failed, and why."
+    )
 
 
 class SubmissionCreated(BaseModel):

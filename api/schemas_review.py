@@ -86,7 +86,9 @@ class Decision(BaseModel):
         default=None, description=f"Needed to reject: one of {', '.join(REJECT_REASONS)}."
     )
     note: str | None = Field(default=None, max_length=2000, description="Free text ('other').")
-    plate: str | None = Field(default=None, description="A corrected plate, when confirming.")
+    plate: str | None = Field(
+        default=None, max_length=32, description="A corrected plate, when confirming."
+    )
     exclusions: dict[str, Literal["accomplice", "victim"]] | None = Field(
         default=None, description="Reporter refs that get no reward for this case, and why."
     )

@@ -18,7 +18,33 @@ from ingest.db import Case, Submission
 
 
 class BadFilter(ValueError):
-    """A filter value the queue cannot use (HTTP 422)."""
+    """A filter value the queue cannot use (HTTP 422); ``code`` names which."""
+
+    def __init__(self, detail: str, code: str = "bad_filter") -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+NEAR_HELP = "near is 'lat,lon,km': latitude -90..90, longitude -180..180, 0 < km <= 20000"
+
+
+def day_end(day: date) -> datetime:
+    """The first instant after ``day`` (UTC); the last representable instant for date.max."""
+    if day >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.combine(day + timedelta(days=1), time(), UTC)
+
+
+def parse_near(near: str) -> tuple[float, float, float]:
+    """``lat,lon,km`` as three finite numbers in range, or :class:`BadFilter` (``bad_near``)."""
+    try:
+        lat, lon, km = (float(v) for v in near.split(","))
+    except ValueError:
+        raise BadFilter(NEAR_HELP, "bad_near") from None
+    finite = all(math.isfinite(v) for v in (lat, lon, km))
+    if not (finite and -90 <= lat <= 90 and -180 <= lon <= 180 and 0 < km <= 20000):
+        raise BadFilter(NEAR_HELP, "bad_near")
+    return lat, lon, km
 
 
 def filters(
@@ -35,14 +61,11 @@ def filters(
     if since:
         where.append(Case.created_at >= datetime.combine(since, time(), UTC))
     if until:
-        where.append(Case.created_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+        where.append(Case.created_at < day_end(until))
     if min_confidence is not None:
         where.append(Case.confidence >= min_confidence)
     if near:
-        try:
-            lat, lon, km = (float(v) for v in near.split(","))
-        except ValueError:
-            raise BadFilter("near is 'lat,lon,km'") from None
+        lat, lon, km = parse_near(near)
         dlat, dlon = km / 111.0, km / (111.0 * max(0.1, abs(math.cos(math.radians(lat)))))
         where += [Case.latitude.between(lat - dlat, lat + dlat)]
         where += [Case.longitude.between(lon - dlon, lon + dlon)]

@@ -19,9 +19,10 @@ _ORDINARY = re.compile(f"^[{PROVINCES}][{LETTERS}][{ALNUM}]{{4}}[{ALNUM}{SUFFIXE
 # newer series) then 1 letter/digit and 4 digits; large vehicles put 5 digits then the letter.
 _NEV_LETTERS = "ABCDEFGHJK"
 _NEW_ENERGY = re.compile(
-    f"^[{PROVINCES}][{LETTERS}](?:[{_NEV_LETTERS}][{ALNUM}]\\d{{4}}|\\d{{5}}[{_NEV_LETTERS}])$"
+    f"^[{PROVINCES}][{LETTERS}](?:[{_NEV_LETTERS}][{ALNUM}][0-9]{{4}}|[0-9]{{5}}[{_NEV_LETTERS}])$"
 )
-_EMBASSY = re.compile(r"^使\d{6}$|^\d{3}\d{3}使$")
+# [0-9], never \d: \d also matches full-width, Arabic-Indic and Devanagari digits.
+_EMBASSY = re.compile(r"^使[0-9]{6}$|^[0-9]{6}使$")
 _POLICE_WJ = re.compile(f"^WJ[{PROVINCES}]?[{ALNUM}]{{5}}$")
 
 PLATE_ALPHABET = frozenset(PROVINCES + ALNUM + SUFFIXES + "使WJ")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class DatabaseSettings(BaseModel):
@@ -78,6 +78,10 @@ class UploadSettings(BaseModel):
     max_video_seconds: float = Field(600.0, gt=0)
     upload_ttl_h: float = Field(24.0, gt=0)
     """A resumable upload that receives no bytes for this long expires."""
+    max_json_bytes: int = Field(64 * 1024, ge=1024)
+    """The largest JSON body of any route but ``/v1/events`` and the uploads (413 beyond)."""
+    max_event_bytes: int = Field(6 * 1024 * 1024, ge=1024)
+    """The largest ``POST /v1/events`` body (it may carry a whole GPS track)."""
     camera_time_zone: str = "Asia/Shanghai"
     """The IANA zone a photo's camera clock is read in when the photo records no offset and
     has no GPS place to look its zone up from."""
@@ -95,6 +99,10 @@ class UploadSettings(BaseModel):
 
 
 class ReviewSettings(BaseModel):
+    reporter_ref_key: SecretStr | None = None
+    """The secret that keys the references officers see of reporters (HMAC-SHA256); empty
+    means a random key made once and kept in ``{data_dir}/reporter_ref.key``. Give every API
+    process of one deployment the same key, or references will differ between them."""
     map_tiles_url: str | None = None
     """A tile server for the desk's map (e.g. https://tiles.example/{z}/{x}/{y}.png); without
     one the map shows the track and the place on a plain background."""

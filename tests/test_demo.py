@@ -18,6 +18,15 @@ def test_demo_turns_every_labelled_sample_into_a_case_with_its_plate(tmp_path: P
     output = run_cli(settings, "demo")
     report = json.loads((tmp_path / "demo" / "demo_report.json").read_text())
     assert report["matched"] == report["labelled"] == 16, output
+    # Every case from a labelled photo carries that photo's plate: a wrong read beside a
+    # right one is a wrong case sent to an officer, not a match.
+    labels = report["labels"]
+    wrong = [
+        (c["source"], c["plate"], labels[c["source"]])
+        for c in report["cases"]
+        if labels.get(c["source"]) and c["plate"] != labels[c["source"]]
+    ]
+    assert not wrong, wrong
     assert report["pending_total"] == len(report["cases"]) >= 16
     assert all(c["rule"] == "declared@1" and c["evidence"] for c in report["cases"])
     assert "16/16" in output

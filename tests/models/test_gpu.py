@@ -33,7 +33,11 @@ def test_derived_yolov8n_on_cuda_matches_the_cpu() -> None:
     gpu = _session(path, "CUDAExecutionProvider")
     assert "CUDAExecutionProvider" in gpu.get_providers()
     out = gpu.run(None, {"images": tensor})[0]
-    np.testing.assert_allclose(out[:, 4:], cpu[:, 4:], atol=2e-3)
+    np.testing.assert_allclose(out[:, 4:], cpu[:, 4:], atol=2e-3)  # class scores
+    # Boxes (cx, cy, w, h in input pixels) where the CPU sees anything: the same, to 0.5 px.
+    seen = cpu[0, 4:].max(axis=0) > 0.25
+    assert seen.sum() >= 3
+    np.testing.assert_allclose(out[0, :4, seen], cpu[0, :4, seen], atol=0.5)
 
 
 def test_plate_reader_on_cuda_reads_the_real_crops() -> None:

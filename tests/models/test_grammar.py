@@ -44,3 +44,12 @@ def test_normalise_drops_separators_and_maps_unused_letters() -> None:
     assert normalise("粤B·6R678") == "粤B6R678"
     assert normalise("粤b 6r-678") == "粤B6R678"
     assert normalise("粤BO12I4") == "粤B01214"
+
+
+@pytest.mark.parametrize(
+    "plate",
+    ["粤BD1２３４５", "粤BD١٢٣٤٥", "粤BD१२३४५", "粤B١٢٣٤٥", "使١٢٣٤٥٦", "粤BＡ1234"],
+)
+def test_only_ascii_digits_and_letters_make_a_plate(plate: str) -> None:
+    # Full-width, Arabic-Indic and Devanagari digits are digits to Python's \d, not on a plate.
+    assert not is_valid_plate(normalise(plate))
