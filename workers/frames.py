@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -20,6 +20,15 @@ from ingest.media import MediaInfo
 from models.types import Image
 
 MAX_WIDTH = 1920
+
+
+class DecodeWatcher(Protocol):
+    """Sees every frame of the one decoding pass (not only the sampled ones), so a stage that
+    needs all of them (the anti-fraud scan) costs no second decode."""
+
+    def opened(self, container: Any, stream: Any) -> None: ...
+
+    def decoded(self, t: float, frame: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,7 @@ def iter_frames(
     fps: float,
     max_frames: int,
     key_times: list[float] | None = None,
+    watcher: DecodeWatcher | None = None,
 ) -> Iterator[Frame]:
     """Yield sampled frames of ``path`` (a photo yields one frame at time 0).
 
@@ -95,7 +105,7 @@ def iter_frames(
     interval = 1.0 / fps
     due: float | None = None
     index = 0
-    for t, frame in _decoded(path):
+    for t, frame in decoded(path, watcher):
         if key_times is not None and getattr(frame, "key_frame", False):
             key_times.append(t)
         if due is not None and t < due - 1e-6:
@@ -109,9 +119,9 @@ def iter_frames(
             due += interval
 
 
-def _decoded(path: Path) -> Iterator[tuple[float, Any]]:
+def decoded(path: Path, watcher: DecodeWatcher | None = None) -> Iterator[tuple[float, Any]]:
     """Every decoded PyAV frame of the video with its presentation time in seconds from the
-    stream's start (frames without a time are skipped)."""
+    stream's start (frames without a time are skipped); ``watcher`` sees each one too."""
     import av
 
     with av.open(str(path)) as container:
@@ -120,9 +130,14 @@ def _decoded(path: Path) -> Iterator[tuple[float, Any]]:
         start = 0.0
         if stream.start_time is not None and stream.time_base is not None:
             start = float(stream.start_time * stream.time_base)
+        if watcher is not None:
+            watcher.opened(container, stream)
         for frame in container.decode(stream):
             if frame.time is not None:
-                yield float(frame.time) - start, frame
+                t = float(frame.time) - start
+                if watcher is not None:
+                    watcher.decoded(t, frame)
+                yield t, frame
 
 
 def _image(frame: Any, width: int, height: int) -> Image:
@@ -153,7 +168,7 @@ def frames_at(path: Path, info: MediaInfo, times: list[float]) -> dict[float, Fr
     width, height = output_size(info)
     nearest: dict[float, tuple[int, float, Any]] = {}
     last = max(times)
-    for index, (pts, frame) in enumerate(_decoded(path)):
+    for index, (pts, frame) in enumerate(decoded(path)):
         for t in times:
             if t not in nearest or abs(pts - t) < abs(nearest[t][1] - t):
                 nearest[t] = (index, pts, frame)

@@ -17,7 +17,7 @@ from ingest import exif
 from ingest.db import AuditEvent, Case, Device, Submission
 from ingest.db_fraud import MediaFingerprint
 from workers.fingerprint import Fingerprint, FingerprintIndex, Match, fingerprint
-from workers.scan import scan_file
+from workers.scan import Scan, scan_file
 from workers.tamper import Sign, photo_signs, software_signs, video_signs
 
 log = logging.getLogger(__name__)
@@ -67,18 +67,19 @@ def _photo_facts(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
     return tags, {"exif_time": facts.taken_at, "gps_time": gps_time, "place": place}
 
 
-def examine(path: Path, kind: str) -> Examined | None:
-    """The media's fingerprint and signs; None (logged) when it cannot be scanned: the checks
-    must never fail a job whose evidence the recognition stages could read."""
+def examine(path: Path, kind: str, scan: Scan | None = None) -> Examined | None:
+    """The media's fingerprint and signs (from ``scan`` when the job's decoding pass made it);
+    None (logged) when it cannot be scanned: the checks must never fail a job whose evidence
+    the recognition stages could read."""
     try:
-        return _examine(path, kind)
+        return _examine(path, kind, scan)
     except Exception:
         log.exception("anti-fraud scan of %s failed; no fingerprint for it", path.name)
         return None
 
 
-def _examine(path: Path, kind: str) -> Examined:
-    scan = scan_file(path, kind)
+def _examine(path: Path, kind: str, scan: Scan | None) -> Examined:
+    scan = scan if scan is not None else scan_file(path, kind)
     tags, photo = (scan.tags, {}) if kind == "video" else _photo_facts(path)
     return Examined(fingerprint(scan), video_signs(scan), tags, photo)
 

@@ -22,6 +22,7 @@ from workers.pipeline import provenance, run
 from workers.pipeline import recognise_file as recognise_file
 from workers.recognise import Candidate
 from workers.rule_files import load_rules
+from workers.scan import VideoScanner
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class SubmissionProcessor:
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
             original = Path(tmp) / "original"
             services.store.download(media_key, original)
+            scanner = VideoScanner()  # the anti-fraud scan rides on the one decoding pass
             result = run(
                 original,
                 self.models,
@@ -105,8 +107,10 @@ class SubmissionProcessor:
                 declared=declared,
                 start=start,
                 positions=positions,
+                watcher=scanner,
             )
-            examined = examine(original, result.outcome.info.kind)
+            kind = result.outcome.info.kind
+            examined = examine(original, kind, scanner.scan() if kind == "video" else None)
         packages = [
             (c, [(f, store_evidence(services.store, f)) for f in files])
             for c, files in result.packages

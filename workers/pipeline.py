@@ -16,7 +16,7 @@ from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
 from workers.evidence import Context, EvidenceFile, build, moments
-from workers.frames import Frame, KeptFrames, iter_frames
+from workers.frames import DecodeWatcher, Frame, KeptFrames, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
 
 
@@ -54,12 +54,14 @@ def recognise_file(
     on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
     kept: KeptFrames | None = None,
+    watcher: DecodeWatcher | None = None,
 ) -> Outcome:
     """Probe, decode, recognise and judge one file (``kept`` keeps the sampled frames)."""
     info = probe(path, max_seconds) if max_seconds else probe(path)
     if on_start is not None:
         on_start(info)
-    frames = iter_frames(path, info, fps, max_frames, kept.key_times if kept is not None else None)
+    key_times = kept.key_times if kept is not None else None
+    frames = iter_frames(path, info, fps, max_frames, key_times, watcher)
     analysis = analyse(models, kept.keep(frames) if kept else frames, on_frame, fps)
     facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
     return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
@@ -79,6 +81,7 @@ def run(
     positions: tuple[Point, ...] = (),
     on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    watcher: DecodeWatcher | None = None,
 ) -> Result:
     """The whole pipeline on one local file; ``context`` says where the media came from."""
     kept = KeptFrames()
@@ -95,6 +98,7 @@ def run(
         on_start=on_start,
         on_frame=on_frame,
         kept=kept,
+        watcher=watcher,
     )
     info = outcome.info
     wanted = sorted({t for c in outcome.candidates for t in moments(c, info).values()})

@@ -69,26 +69,37 @@ def _tags(metadata: Any) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in dict(metadata or {}).items()}
 
 
-def _scan_video(path: Path, max_seconds: float) -> Scan:
-    import av
+class VideoScanner:
+    """Builds a video's :class:`Scan` from a decoding pass (a :class:`DecodeWatcher`): the
+    pipeline's own pass in a job, so the checks cost no second decode, or its own pass."""
 
-    times: list[float] = []
-    thumbs: list[Gray] = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        tags = {**_tags(stream.metadata), **_tags(container.metadata)}
-        start = 0.0
-        if stream.start_time is not None and stream.time_base is not None:
-            start = float(stream.start_time * stream.time_base)
-        fps = float(stream.average_rate or stream.guessed_rate or 0)
-        for frame in container.decode(stream):
-            if frame.time is None:
-                continue
-            t = float(frame.time) - start
-            if t > max_seconds:
-                break
-            gray = frame.to_ndarray(width=THUMB, height=THUMB, format="gray")
-            times.append(t)
-            thumbs.append(np.ascontiguousarray(np.asarray(gray, np.uint8)))
-    return Scan("video", tuple(times), tuple(thumbs), tags, fps)
+    def __init__(self, max_seconds: float = MAX_SECONDS) -> None:
+        self.max_seconds = max_seconds
+        self.times: list[float] = []
+        self.thumbs: list[Gray] = []
+        self.tags: dict[str, str] = {}
+        self.fps = 0.0
+
+    def opened(self, container: Any, stream: Any) -> None:
+        self.tags = {**_tags(stream.metadata), **_tags(container.metadata)}
+        self.fps = float(stream.average_rate or stream.guessed_rate or 0)
+
+    def decoded(self, t: float, frame: Any) -> None:
+        if t > self.max_seconds:
+            return
+        gray = frame.to_ndarray(width=THUMB, height=THUMB, format="gray")
+        self.times.append(t)
+        self.thumbs.append(np.ascontiguousarray(np.asarray(gray, np.uint8)))
+
+    def scan(self) -> Scan:
+        return Scan("video", tuple(self.times), tuple(self.thumbs), self.tags, self.fps)
+
+
+def _scan_video(path: Path, max_seconds: float) -> Scan:
+    from workers.frames import decoded
+
+    scanner = VideoScanner(max_seconds)
+    for t, _frame in decoded(path, scanner):
+        if t > max_seconds:
+            break
+    return scanner.scan()
