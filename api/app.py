@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api import (
     desk_routes,
     errors,
+    ops,
     routes_cases,
     routes_events,
     routes_reports,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    ops.install(app, settings.max_queue_depth, settings.busy_retry_after_s)
     errors.install(app)
     app.include_router(routes_events.router)
     app.include_router(routes_reports.router)
@@ -92,4 +94,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_staff.router)
     app.include_router(routes_rewards.router)
     app.include_router(desk_routes.router)
+    app.include_router(ops.router)
     return app

@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import Job, Submission, now
+from telemetry.jobs import close_job, open_job
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def run_claimed(ledger: Ledger, claim: Claim, handler: Handler) -> str:
                 log.exception("lease renewal failed for job %s", claim.job_id)
 
     beat = threading.Thread(target=heartbeat, name=f"lease-{claim.job_id}", daemon=True)
+    scope = open_job(claim.job_id, claim.submission_id)  # ids on its log lines, stage clock
     beat.start()
     try:
         handler(claim)
@@ -198,6 +200,7 @@ def run_claimed(ledger: Ledger, claim: Claim, handler: Handler) -> str:
     finally:
         stop.set()
         beat.join()
+        close_job(scope)
 
 
 def run_worker(

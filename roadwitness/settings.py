@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     project (ingest/reward_policy.yaml)."""
     """A resumable upload that receives no bytes for this long expires."""
 
+    max_queue_depth: int = Field(0, ge=0)
+    """Back-pressure: while this many jobs wait, new uploads get 503 with Retry-After (devices
+    keep the media and retry); 0 never refuses."""
+    busy_retry_after_s: int = Field(30, ge=1, le=3600)
+    """The Retry-After of a 503 back-pressure answer."""
+    worker_metrics_port: int | None = Field(None, ge=0, le=65535)
+    """A worker's /metrics, /healthz, /readyz port (0 picks a free one, logged); None: none."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """auto: JSON lines when stderr is not a terminal, readable text on a terminal."""
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         if not self.database_url:

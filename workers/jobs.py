@@ -20,6 +20,7 @@ from ingest.services import Services
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
+from telemetry.metrics import metrics, timed_iter, timed_stage
 from workers.clones import flag_clones, join_incidents
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
@@ -77,9 +78,12 @@ def recognise_file(
     info = probe(path, max_seconds) if max_seconds else probe(path)
     if on_start is not None:
         on_start(info)
-    analysis = analyse(models, iter_frames(path, info, fps, max_frames), on_frame, fps)
-    facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
-    return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
+    frames = timed_iter("decode", iter_frames(path, info, fps, max_frames))
+    analysis = analyse(models, frames, on_frame, fps)
+    with timed_stage("rules"):
+        facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
+        found = candidates(analysis, facts, by_track, book)
+    return Outcome(info, analysis, facts, found)
 
 
 def _positions(submission: Submission) -> tuple[Point, ...]:
@@ -132,16 +136,23 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
             )
-            frames = keyframes(outcome.candidates, original, outcome.info)
-            packages = [
-                (c, [(f, store_evidence(services.store, f)) for f in files])
-                for c in outcome.candidates
-                for files in [
-                    build(
-                        outcome.analysis, c, original, outcome.info, outcome.facts, context, frames
-                    )
+            with timed_stage("evidence"):
+                frames = keyframes(outcome.candidates, original, outcome.info)
+                packages = [
+                    (c, [(f, store_evidence(services.store, f)) for f in files])
+                    for c in outcome.candidates
+                    for files in [
+                        build(
+                            outcome.analysis,
+                            c,
+                            original,
+                            outcome.info,
+                            outcome.facts,
+                            context,
+                            frames,
+                        )
+                    ]
                 ]
-            ]
         self._record(claim, outcome.facts, packages)
         log.info(
             "submission %s: %d frame(s), %d case(s)",
@@ -195,6 +206,8 @@ class SubmissionProcessor:
                 session.add(case)
                 session.flush()
                 new_cases.append(case)
+                log.info("case %s: %s", case.id, case.rule, extra={"case_id": case.id})
+                metrics().cases_created.labels(case.rule).inc()
                 for file, stored in files:
                     item = EvidenceItem(
                         case_id=case.id,
