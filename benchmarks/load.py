@@ -60,15 +60,15 @@ class ReporterClient(DashcamClient):
         return self.http.request(method, path, content=body, headers={**auth, **(headers or {})})
 
 
-def sources() -> list[Path]:
+def sources(media: str = "mixed") -> list[Path]:
     photos = sorted((SHARED / "data" / "images").glob("*.jpg"))
     clips = sorted((SHARED / "data" / "videos").iterdir())
-    return [*photos, *clips]
+    return {"photos": photos, "clips": clips}.get(media, [*photos, *clips])
 
 
-def unique_copies(folder: Path, count: int) -> list[Path]:
+def unique_copies(folder: Path, count: int, media: str = "mixed") -> list[Path]:
     """``count`` files cycling over the real media, each with its own SHA-256."""
-    pieces, made = sources(), []
+    pieces, made = sources(media), []
     for i in range(count):
         source = pieces[i % len(pieces)]
         out = folder / f"{i:04d}_{source.name}"
@@ -294,6 +294,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="clients at once")
     parser.add_argument("--max-queue", type=int, default=0, help="back-pressure limit (0: none)")
     parser.add_argument("--chaos", action="store_true")
+    parser.add_argument(
+        "--media", choices=["mixed", "photos", "clips"], default="mixed", help="what to report"
+    )
     parser.add_argument("--declare", default="bus_lane", help="declared violation of each report")
     parser.add_argument("--settle-timeout", type=float, default=3600.0)
     parser.add_argument("--json", type=Path)
@@ -302,7 +305,7 @@ def main() -> None:
         work = Path(tmp)
         (work / "media").mkdir()
         (work / "s3").mkdir()
-        files = unique_copies(work / "media", args.submissions)
+        files = unique_copies(work / "media", args.submissions, args.media)
         runs = []
         with seaweed_s3(work / "s3") as s3:
             for n in args.workers:
@@ -313,6 +316,7 @@ def main() -> None:
         "submissions": args.submissions,
         "chaos": args.chaos,
         "max_queue_depth": args.max_queue,
+        "media": args.media,
         "runs": runs,
     }
     print(table(runs, args.chaos))
