@@ -149,7 +149,7 @@ def one_run(
         cluster.start()
         sampler = CpuSampler()
         sampler.start(cluster.role_pids)
-        chaos = Chaos(cluster) if args.chaos else None
+        chaos = Chaos(cluster, args.chaos_every) if args.chaos else None
         errors: list[str] = []
 
         def report(i: int) -> str | None:
@@ -294,6 +294,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="clients at once")
     parser.add_argument("--max-queue", type=int, default=0, help="back-pressure limit (0: none)")
     parser.add_argument("--chaos", action="store_true")
+    parser.add_argument("--chaos-every", type=float, default=15.0, help="seconds between kills")
     parser.add_argument(
         "--media", choices=["mixed", "photos", "clips"], default="mixed", help="what to report"
     )
@@ -315,6 +316,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count()},
         "submissions": args.submissions,
         "chaos": args.chaos,
+        "chaos_every_s": args.chaos_every if args.chaos else None,
         "max_queue_depth": args.max_queue,
         "media": args.media,
         "runs": runs,
