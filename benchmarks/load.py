@@ -237,6 +237,8 @@ def summarise(
             .having(func.count() > 1)
         ).all()
         cases = session.scalar(select(func.count()).select_from(Case)) or 0
+        # Jobs a kill interrupted: taken again by another attempt.
+        retried = session.scalar(select(func.count()).select_from(Job).where(Job.attempts > 1))
     settled = {r[0]: r for r in rows if r[1] in SETTLED}
     latencies = [(r[4] - r[3]).total_seconds() for r in settled.values() if r[4] is not None]
     failed = {r[0]: r[2] for r in settled.values() if r[1] == "failed"}
@@ -254,6 +256,7 @@ def summarise(
         "upload_phase_s": round(uploaded_s, 1),
         "video_s_per_s_per_worker": round(video_s / wall / workers, 3),
         "cases": cases,
+        "jobs_retried": retried or 0,
         "failed": len(failed),
         "failed_reasons": sorted({(e or "no reason")[:160] for e in failed.values()}),
         "failed_without_reason": sum(1 for e in failed.values() if not e),
