@@ -18,7 +18,7 @@ from ingest.identity import Identity
 from ingest.migrate import upgrade
 from roadwitness.dashcam import DashcamClient, DeviceCredential
 from roadwitness.settings import load_settings
-from tests.conftest import MODELS_DIR
+from tests.conftest import DATA_DIR, MODELS_DIR
 from tests.processes import api_server, running, wait_for
 from tests.servers import free_port
 
@@ -42,6 +42,7 @@ WORKER_FAMILIES = {
     "roadwitness_queue_depth",
     "roadwitness_worker_ready",
 }
+REAL_CLIP = DATA_DIR / "videos" / "dev_dashcam_lanes_solidWhiteRight.mp4"
 STAGES = {"decode", "vehicles", "plates", "read", "rules", "evidence"}
 
 
@@ -76,15 +77,19 @@ def test_metrics_and_json_logs_after_a_real_clip(
         wait_for(lambda: _get(f"{probe}/readyz") == 200, 300, worker.log)
         base = str(api.base_url)
         with DashcamClient(base, credential, chunk_size=256 * 1024) as client:
+            # A real dashcam clip (no Chinese plate in it) and a pan over a real plate photo
+            # (which makes a case, so the read and evidence stages run too).
+            dashcam = client.report(REAL_CLIP, event_id="scrape-0", declared_violation="bus_lane")
             reported = client.report(video, event_id="scrape-1", declared_violation="bus_lane")
         sessions = make_sessionmaker(make_engine(url))
 
-        def settled() -> str | None:
+        def settled(submission_id: str) -> str | None:
             with sessions() as session:
-                sub = session.get(Submission, reported.submission_id)
+                sub = session.get(Submission, submission_id)
                 return sub.status if sub and sub.status not in ("received", "processing") else None
 
-        assert wait_for(settled, 300, worker.log) == "candidate"
+        assert wait_for(lambda: settled(dashcam.submission_id), 300, worker.log) == "no_case"
+        assert wait_for(lambda: settled(reported.submission_id), 300, worker.log) == "candidate"
         api_text = api.get("/metrics").text
         worker_text = httpx.get(f"{probe}/metrics").text
 
@@ -95,7 +100,7 @@ def test_metrics_and_json_logs_after_a_real_clip(
         for s in api_families["roadwitness_upload_bytes"].samples
         if s.name.endswith("_total")
     }
-    assert uploads["resumable"] >= video.stat().st_size
+    assert uploads["resumable"] >= video.stat().st_size + REAL_CLIP.stat().st_size
     routes = {s.labels["route"] for s in api_families["roadwitness_http_requests"].samples}
     assert "/v1/uploads/{upload_id}" in routes
 
@@ -108,7 +113,7 @@ def test_metrics_and_json_logs_after_a_real_clip(
     }
     assert staged == STAGES
     jobs = {s.labels["outcome"]: s.value for s in worker_families["roadwitness_jobs"].samples}
-    assert jobs.get("done") == 1
+    assert jobs.get("done") == 2
 
     with sessions() as session:
         case_ids = set(
