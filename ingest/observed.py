@@ -4,6 +4,7 @@ process) so every API and worker process shows the same truth, restarts included
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -16,6 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import Case, Job, now
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "process_submission"
 
 
 class DatabaseCollector(Collector):
@@ -44,6 +49,28 @@ class DatabaseCollector(Collector):
             "Desk decisions in the last hour, by officer and decision.",
             labels=["officer", "decision"],
         )
+        scraped = GaugeMetricFamily(
+            "roadwitness_database_scrape_ok",
+            "1 when the gauges read from the database at this scrape are current, else 0.",
+        )
+        families = [depth, running, oldest, cases, decisions, scraped]
+        try:
+            self._read(depth, running, oldest, cases, decisions)
+        except Exception:  # a scrape answers with what it has: the process's own families
+            log.warning("database gauges unavailable", exc_info=True)
+            scraped.add_metric([], 0)
+            return [f for f in families if f is scraped or not f.samples]
+        scraped.add_metric([], 1)
+        return families
+
+    def _read(
+        self,
+        depth: GaugeMetricFamily,
+        running: GaugeMetricFamily,
+        oldest: GaugeMetricFamily,
+        cases: GaugeMetricFamily,
+        decisions: GaugeMetricFamily,
+    ) -> None:
         t = now()
         with self.sessions() as session:
             for kind, state, count, first in session.execute(
@@ -66,7 +93,9 @@ class DatabaseCollector(Collector):
                 .group_by(Case.decided_by, Case.status)
             ):
                 decisions.add_metric([officer or "", status], count)
-        return [depth, running, oldest, cases, decisions]
+        for family in (depth, running, oldest):  # an idle queue reads 0, not nothing
+            if not any(sample.labels["queue"] == JOB_KIND for sample in family.samples):
+                family.add_metric([JOB_KIND], 0)
 
 
 def waiting_jobs(sessions: sessionmaker[Session]) -> int:

@@ -116,3 +116,24 @@ def test_readyz_answers_503_when_the_database_goes(make_settings: Callable[..., 
             down = client.get("/readyz")
             assert down.status_code == 503
             assert {"database", "queue"} <= set(down.json()["missing"])
+
+
+def test_metrics_answer_without_the_database_gauges_when_it_is_not_there(
+    make_settings: Callable[..., Any],
+) -> None:
+    settings = make_settings()  # no schema: every database gauge fails
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/metrics")
+        assert page.status_code == 200
+        samples = {
+            s.name: s.value for f in text_string_to_metric_families(page.text) for s in f.samples
+        }
+        assert samples["roadwitness_database_scrape_ok"] == 0
+        upgrade(settings.database_url)
+        samples = {
+            (s.name, s.labels.get("queue")): s.value
+            for f in text_string_to_metric_families(client.get("/metrics").text)
+            for s in f.samples
+        }
+        assert samples[("roadwitness_database_scrape_ok", None)] == 1
+        assert samples[("roadwitness_queue_depth", "process_submission")] == 0
