@@ -149,7 +149,7 @@ def one_run(
         cluster.start()
         sampler = CpuSampler()
         sampler.start(cluster.role_pids)
-        chaos = Chaos(cluster, args.chaos_every) if args.chaos else None
+        chaos = Chaos(cluster, args.chaos_every, for_s=args.chaos_for) if args.chaos else None
         errors: list[str] = []
 
         def report(i: int) -> str | None:
@@ -299,6 +299,9 @@ def main() -> None:
     parser.add_argument("--chaos", action="store_true")
     parser.add_argument("--chaos-every", type=float, default=15.0, help="seconds between kills")
     parser.add_argument(
+        "--chaos-for", type=float, help="stop the kills after this many seconds (default: never)"
+    )
+    parser.add_argument(
         "--media", choices=["mixed", "photos", "clips"], default="mixed", help="what to report"
     )
     parser.add_argument("--declare", default="bus_lane", help="declared violation of each report")
@@ -320,6 +323,7 @@ def main() -> None:
         "submissions": args.submissions,
         "chaos": args.chaos,
         "chaos_every_s": args.chaos_every if args.chaos else None,
+        "chaos_for_s": args.chaos_for if args.chaos else None,
         "max_queue_depth": args.max_queue,
         "media": args.media,
         "runs": runs,

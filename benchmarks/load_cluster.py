@@ -209,10 +209,17 @@ class Cluster:
 class Chaos:
     """SIGKILL a random worker every ``every_s`` (and start it again), and the API once."""
 
-    def __init__(self, cluster: Cluster, every_s: float = 15.0, api_after_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        every_s: float = 15.0,
+        api_after_s: float = 20.0,
+        for_s: float | None = None,
+    ) -> None:
         import random
 
         self.cluster, self.every_s, self.api_after_s = cluster, every_s, api_after_s
+        self.for_s = for_s
         self.random = random.Random(18)
         self.kills: list[str] = []
         self._stop = threading.Event()
@@ -224,6 +231,8 @@ class Chaos:
     def _run(self) -> None:
         started, api_killed = time.monotonic(), False
         while not self._stop.wait(self.every_s):
+            if self.for_s is not None and time.monotonic() - started > self.for_s:
+                return  # the faults end; the system must now finish every report
             victim = self.random.choice(self.cluster.workers)
             victim.kill()
             victim.start()
