@@ -24,7 +24,13 @@ UPLOAD_CHUNKS = {("PATCH", "/v1/uploads/{upload_id}"): "resumable"}
 ONE_REQUEST_UPLOADS = {("POST", "/v1/submissions"): "single"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "database, store and queue answer"},
+        503: {"description": "not ready: `missing` names each part that did not answer, and why"},
+    },
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready when the database, the object store and the job queue answer; otherwise 503 with
     what is missing (``{"error": "not_ready", "detail": ..., "missing": {part: why}}``)."""
