@@ -16,6 +16,7 @@ from api import (
     limits,
     offload,
     openapi,
+    ops,
     routes_abuse,
     routes_cases,
     routes_events,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    ops.install(app, settings.max_queue_depth, settings.busy_retry_after_s)
     errors.install(app)
     openapi.install(app)
     app.add_middleware(
@@ -109,4 +111,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_rewards.router)
     app.include_router(desk_routes.router)
     app.include_router(routes_abuse.router)
+    app.include_router(ops.router)
     return app

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.audit import set_submission_state
 from ingest.db import Job, Submission, now
+from telemetry.jobs import close_job, open_job
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def run_claimed(ledger: Ledger, claim: Claim, handler: Handler) -> str:
                 log.exception("lease renewal failed for job %s", claim.job_id)
 
     beat = threading.Thread(target=heartbeat, name=f"lease-{claim.job_id}", daemon=True)
+    scope = open_job(claim.job_id, claim.submission_id)  # ids on its log lines, stage clock
     beat.start()
     try:
         handler(claim)
@@ -199,6 +201,7 @@ def run_claimed(ledger: Ledger, claim: Claim, handler: Handler) -> str:
     finally:
         stop.set()
         beat.join()
+        close_job(scope)
 
 
 def run_worker(

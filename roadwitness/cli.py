@@ -86,19 +86,25 @@ def serve(
 ) -> None:
     """Run the HTTP API (uploads, status, review queue). Docs at /docs."""
     import os
+    import tempfile
 
     import uvicorn
 
     from api.app import create_app
+    from telemetry.logs import uvicorn_config
+    from telemetry.metrics import MULTIPROC_ENV
 
+    settings = _settings(config)  # fail here, once, on bad settings
+    logs = uvicorn_config(settings.log_format)
     if workers == 1:
-        uvicorn.run(create_app(_settings(config)), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=logs)
         return
-    _settings(config)  # fail here, once, on bad settings
     if config is not None:
         os.environ["ROADWITNESS_CONFIG"] = str(config)
+    if not os.environ.get(MULTIPROC_ENV):  # one /metrics over all server processes
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="roadwitness-metrics-")
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_config=logs
     )
 
 
@@ -111,26 +117,34 @@ def worker(
     """Process queued submissions into candidate cases, until stopped."""
     from cases.services import Services
     from models.weights import ModelUnavailable
-    from workers.jobs import SubmissionProcessor, models_for
+    from telemetry.logs import configure
+    from workers.jobs import SubmissionProcessor
+    from workers.observe import count_job, mark_ready, start_probe, timed_models
     from workers.runner import run
 
-    _logging(verbose)
-    services = Services.build(_settings(config))
-    models = models_for(services)
+    settings = _settings(config)
+    configure(logging.INFO if verbose else logging.WARNING, settings.log_format)
+    services = Services.build(settings)
+    probe = start_probe(services)  # alive now, ready only once the models are loaded
+    models = timed_models(services)
     try:
         models.warm_up()  # before taking any job: a worker that cannot read fails no report
     except ModelUnavailable as exc:
         services.close()
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    mark_ready(probe)
     stop = threading.Event()
     if services.settings.queue == "embedded":
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+    processor = SubmissionProcessor(services, models)
     try:
-        handled = run(services, SubmissionProcessor(services, models), stop=stop, drain=drain)
+        handled = run(services, processor, stop=stop, drain=drain, on_job=count_job)
     finally:
         services.close()
+        if probe is not None:
+            probe.close()
     console.print(f"worker stopped after {handled} job(s)")
 
 

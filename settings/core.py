@@ -24,6 +24,7 @@ from settings.features import (
     AbuseSettings,
     DatabaseSettings,
     ModelSettings,
+    OperationsSettings,
     QueueSettings,
     ReviewSettings,
     RulesSettings,
@@ -43,6 +44,7 @@ class Settings(
     UploadSettings,
     ReviewSettings,
     AbuseSettings,
+    OperationsSettings,
     BaseSettings,
 ):
     """All settings; the fields live in their feature's group (settings/features.py)."""

@@ -130,3 +130,15 @@ class AbuseSettings(BaseModel):
     device_encoders: dict[str, list[str]] = {}
     """Dashcam model -> substrings of the container tags its recorder writes; a clip from a
     listed model without them is flagged container_mismatch@1."""
+
+
+class OperationsSettings(BaseModel):
+    max_queue_depth: int = Field(0, ge=0)
+    """Back-pressure: while this many jobs wait, new uploads get 503 with Retry-After (devices
+    keep the media and retry); 0 never refuses."""
+    busy_retry_after_s: int = Field(30, ge=1, le=3600)
+    """The Retry-After of a 503 back-pressure answer."""
+    worker_metrics_port: int | None = Field(None, ge=0, le=65535)
+    """A worker's /metrics, /healthz, /readyz port (0 picks a free one, logged); None: none."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """auto: JSON lines when stderr is not a terminal, readable text on a terminal."""

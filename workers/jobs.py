@@ -15,6 +15,7 @@ from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
+from telemetry.metrics import metrics, timed_stage
 from workers.evidence import Context, EvidenceFile
 from workers.fraud import Examined, FraudChecks, FraudConfig, examine
 from workers.pipeline import Outcome as Outcome
@@ -111,10 +112,11 @@ class SubmissionProcessor:
             )
             kind = result.outcome.info.kind
             examined = examine(original, kind, scanner.scan() if kind == "video" else None)
-        packages = [
-            (c, [(f, store_evidence(services.store, f)) for f in files])
-            for c, files in result.packages
-        ]
+        with timed_stage("evidence"):
+            packages = [
+                (c, [(f, store_evidence(services.store, f)) for f in files])
+                for c, files in result.packages
+            ]
         self._record(claim, result.outcome.facts, packages, examined)
         log.info(
             "submission %s: %d frame(s), %d case(s)",
@@ -140,10 +142,13 @@ class SubmissionProcessor:
             services.ledger.complete(session, claim)
             submission = session.get(Job, claim.job_id).submission  # type: ignore[union-attr]
             actor = f"worker:{claim.worker}"
-            record_cases(session, submission, found, rules, models, actor, claim.attempt)
+            new = record_cases(session, submission, found, rules, models, actor, claim.attempt)
             if examined is not None:
                 session.flush()
                 self.fraud.record(session, submission, examined, actor)
+        for case in new:
+            log.info("case %s: %s", case.id, case.rule, extra={"case_id": case.id})
+            metrics().cases_created.labels(case.rule).inc()
 
 
 def new_case(

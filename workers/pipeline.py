@@ -15,6 +15,7 @@ from ingest.media import MediaInfo, probe
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
+from telemetry.metrics import timed_iter, timed_stage
 from workers.evidence import Context, EvidenceFile, build, moments
 from workers.frames import DecodeWatcher, Frame, KeptFrames, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
@@ -61,10 +62,12 @@ def recognise_file(
     if on_start is not None:
         on_start(info)
     key_times = kept.key_times if kept is not None else None
-    frames = iter_frames(path, info, fps, max_frames, key_times, watcher)
+    frames = timed_iter("decode", iter_frames(path, info, fps, max_frames, key_times, watcher))
     analysis = analyse(models, kept.keep(frames) if kept else frames, on_frame, fps)
-    facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
-    return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
+    with timed_stage("rules"):
+        facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
+        found = candidates(analysis, facts, by_track, book)
+    return Outcome(info, analysis, facts, found)
 
 
 def run(
@@ -101,22 +104,23 @@ def run(
         watcher=watcher,
     )
     info = outcome.info
-    wanted = sorted({t for c in outcome.candidates for t in moments(c, info).values()})
-    frames = kept.nearest(wanted)
-    packages = [
-        (
-            c,
-            build(
-                outcome.analysis,
+    with timed_stage("evidence"):
+        wanted = sorted({t for c in outcome.candidates for t in moments(c, info).values()})
+        frames = kept.nearest(wanted)
+        packages = [
+            (
                 c,
-                path,
-                info,
-                outcome.facts,
-                context,
-                frames,
-                kept.key_times,
-            ),
-        )
-        for c in outcome.candidates
-    ]
+                build(
+                    outcome.analysis,
+                    c,
+                    path,
+                    info,
+                    outcome.facts,
+                    context,
+                    frames,
+                    kept.key_times,
+                ),
+            )
+            for c in outcome.candidates
+        ]
     return Result(outcome, packages)

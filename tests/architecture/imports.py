@@ -11,10 +11,21 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-LAYERS = ("rules", "settings", "models", "ingest", "cases", "workers", "api", "roadwitness")
+LAYERS = (
+    "rules",
+    "settings",
+    "telemetry",
+    "models",
+    "ingest",
+    "cases",
+    "workers",
+    "api",
+    "roadwitness",
+)
 OURS = frozenset(LAYERS)
 FORBIDDEN: dict[str, frozenset[str]] = {
     "settings": OURS - {"settings"},
+    "telemetry": OURS - {"telemetry"},
     "models": OURS - {"models"},
     "rules": OURS - {"rules", "models"},
     "ingest": frozenset({"api", "workers", "cases", "roadwitness"}),
