@@ -17,4 +17,6 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "RW1-ED25519, Bearer"
         if isinstance(exc, UploadError):
             headers["Tus-Resumable"] = "1.0.0"
+            if exc.status == 412:  # tus: a version refusal names the versions we speak
+                headers["Tus-Version"] = "1.0.0"
         return JSONResponse({"error": exc.code, "detail": exc.detail}, exc.status, headers)
