@@ -14,6 +14,7 @@ from api import (
     desk_routes,
     errors,
     routes_cases,
+    routes_direct,
     routes_events,
     routes_reports,
     routes_rewards,
@@ -92,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_staff.router)
     app.include_router(routes_rewards.router)
     app.include_router(desk_routes.router)
+    app.include_router(routes_direct.router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -121,7 +122,7 @@ async def upload_bytes(
     digest = request.headers.get("rw-content-sha256") if signed else None
     if signed and not digest:
         raise AuthError(401, "missing_signature", "RW-Content-SHA256 is required")
-    body = request.stream()
+    body: AsyncIterator[bytes] = request.stream()
     if checksum := request.headers.get("upload-checksum"):
         body = tus.checked(body, *tus.parse_checksum(checksum))
     state = await services.uploads.append(caller, upload_id, offset, body, digest)

@@ -1,0 +1,95 @@
+"""Protocol v2, S3 mode: the bytes go straight to the store by presigned multipart part URLs;
+the API only plans the parts and checks the assembled object (docs/protocol.md, 3.4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.auth import CallerDep
+from api.deps import ServicesDep
+from ingest.direct_upload import DirectUploads
+from ingest.services import Services
+from ingest.store import S3Store
+from ingest.uploads import UploadError
+
+router = APIRouter(tags=["reporting protocol"])
+
+
+class PartOut(BaseModel):
+    number: int = Field(description="S3 part number, from 1.")
+    offset: int = Field(description="Where the part starts in the file.")
+    size: int
+    url: str = Field(description="Presigned PUT URL: send the part's bytes there as they are.")
+    done: bool = Field(description="The store already holds this part: skip it.")
+
+
+class DirectPlanOut(BaseModel):
+    upload_id: str
+    part_size: int
+    parts: list[PartOut]
+    urls_expire_at: datetime
+    complete_url: str
+    submission_id: str | None
+
+
+class CompletedOut(BaseModel):
+    upload_id: str
+    state: str
+    submission_id: str | None
+    status_url: str | None
+
+
+def direct_uploads(services: Services) -> DirectUploads:
+    if not isinstance(services.store, S3Store):
+        raise UploadError(
+            409,
+            "direct_unavailable",
+            "this server keeps uploads on tus (embedded mode): PATCH the upload_url",
+        )
+    settings = services.settings
+    return DirectUploads(
+        services.sessions,
+        services.store,
+        services.intake,
+        settings.data_dir / "tmp",
+        ttl=services.uploads.ttl,
+    )
+
+
+@router.post("/v1/uploads/{upload_id}/direct", response_model=DirectPlanOut)
+async def direct_plan(upload_id: str, caller: CallerDep, services: ServicesDep) -> DirectPlanOut:
+    """S3 mode: where to send each part of the file (presigned ``PUT`` URLs, valid one hour).
+    Ask again after a cut connection: parts the store already holds are marked ``done``."""
+    plan = await run_in_threadpool(direct_uploads(services).plan, caller, upload_id)
+    return DirectPlanOut(
+        upload_id=plan.upload_id,
+        part_size=plan.part_size,
+        parts=[
+            PartOut(number=p.number, offset=p.offset, size=p.size, url=p.url, done=p.done)
+            for p in plan.parts
+        ],
+        urls_expire_at=plan.urls_expire_at,
+        complete_url=f"/v1/uploads/{upload_id}/direct/complete",
+        submission_id=plan.submission_id,
+    )
+
+
+@router.post("/v1/uploads/{upload_id}/direct/complete", response_model=CompletedOut)
+async def direct_complete(
+    upload_id: str, caller: CallerDep, services: ServicesDep, response: Response
+) -> CompletedOut:
+    """All parts sent: the store assembles them, the API checks the whole file's SHA-256 and
+    what it is, and accepts the report (``RW-Submission-Id``). Calling it again is harmless."""
+    state = await run_in_threadpool(direct_uploads(services).complete, caller, upload_id)
+    if state.submission_id:
+        response.headers["RW-Submission-Id"] = state.submission_id
+    return CompletedOut(
+        upload_id=state.id,
+        state=state.state,
+        submission_id=state.submission_id,
+        status_url=f"/v1/reports/{state.submission_id}" if state.submission_id else None,
+    )
