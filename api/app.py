@@ -16,6 +16,7 @@ from api import (
     routes_cases,
     routes_direct,
     routes_events,
+    routes_report_page,
     routes_reports,
     routes_rewards,
     routes_staff,
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_rewards.router)
     app.include_router(desk_routes.router)
     app.include_router(routes_direct.router)
+    app.include_router(routes_report_page.router)
     return app

@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=20.0)
     parser.add_argument("--chunk-mib", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="API server processes")
+    parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -160,24 +161,26 @@ def main() -> None:
                     with DashcamClient(
                         base, creds[i], chunk_size=args.chunk_mib << 20, timeout=120
                     ) as client:
-                        client.report(clips[i], event_id=f"bench-{i}")
+                        client.report(clips[i], event_id=f"bench-{i}", direct=args.mode == "direct")
 
                 raw_lat, raw_wall = timed(put, list(range(args.clients)), args.clients)
                 ours_lat, ours_wall = timed(report, list(range(args.clients)), args.clients)
 
     result = {
         "clients": args.clients,
+        "mode": args.mode,
         "mb_per_upload": round(total / len(clips) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
     }
     result["ratio"] = round(result["protocol"]["mb_per_s"] / result["raw_put"]["mb_per_s"], 3)
-    print(f"{args.clients} clients x {result['mb_per_upload']} MB")
+    result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
+    print(f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}")
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
-    print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}")
+    print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 
