@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.db import DirectUpload, Upload, now
+from ingest.db import DirectUpload, MediaObject, Upload, now
 from ingest.identity import Caller
 from ingest.media import MediaError, probe
 from ingest.store import S3Store
@@ -122,14 +122,14 @@ class DirectUploads:
             upload = self._owned(session, caller, upload_id)
             if upload.state == "complete":
                 return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
-            length = upload.length
+            length, sha256 = upload.length, upload.sha256
             if upload.offset > 0:
                 raise UploadError(
                     409, "tus_in_progress", "this upload already has tus bytes; resume with PATCH"
                 )
             direct = session.get(DirectUpload, upload_id)
             found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
-        key, multipart_id, part_size = found or self._begin(upload_id, length)
+        key, multipart_id, part_size = found or self._begin(upload_id, length, sha256)
         have = self._parts_held(key, multipart_id)
         expires = now() + self.url_ttl
         parts = []
@@ -147,8 +147,14 @@ class DirectUploads:
             self._owned(session, caller, upload_id).expires_at = now() + self.ttl
         return DirectPlan(upload_id, part_size, tuple(parts), expires)
 
-    def _begin(self, upload_id: str, length: int) -> tuple[str, str, int]:
-        key, part_size = f"staging/{upload_id}", part_size_for(length, self.preferred_part)
+    def _begin(self, upload_id: str, length: int, sha256: str) -> tuple[str, str, int]:
+        # The parts are assembled where the original will live, so accepting it costs the
+        # store no copy; only when that key already holds the (checked) original do they go
+        # to a staging key of their own, never over a stored original.
+        key = original_key(sha256)
+        if self.store.exists(key):
+            key = f"staging/{upload_id}"
+        part_size = part_size_for(length, self.preferred_part)
         multipart_id = self._s3._create_multipart_upload(
             self.store.bucket, key, {"Content-Type": "application/octet-stream"}
         )
@@ -229,7 +235,7 @@ class DirectUploads:
             key, multipart_id, part_size = direct.key, direct.multipart_id, direct.part_size
             length, expected = upload.length, upload.sha256
             declared, filename = _declared(caller, upload), upload.event.get("filename")
-        self._assemble(key, multipart_id, length, part_size)
+        self._assemble(upload_id, key, multipart_id, length, part_size)
         self.scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
             path = Path(tmp) / "original"
@@ -245,7 +251,7 @@ class DirectUploads:
             except MediaError as exc:
                 self._fail(upload_id, key, exc.reason)
                 raise UploadError(exc.status, "bad_media", exc.reason) from exc
-            self._promote(key, expected, info.content_type)
+            self._seal(key, expected, info.content_type)
             accepted = self.intake.accept(path, filename, declared, caller.owner, expected)
         with self.sessions.begin() as session:
             upload = self._owned(session, caller, upload_id)
@@ -254,10 +260,13 @@ class DirectUploads:
             done = session.get(DirectUpload, upload_id)
             if done is not None:
                 session.delete(done)
-        self.store.delete(key)
+        if key != original_key(expected):
+            self.store.delete(key)
         return state
 
-    def _assemble(self, key: str, multipart_id: str, length: int, part_size: int) -> None:
+    def _assemble(
+        self, upload_id: str, key: str, multipart_id: str, length: int, part_size: int
+    ) -> None:
         from minio.datatypes import Part as S3Part
         from minio.error import S3Error
 
@@ -274,6 +283,13 @@ class DirectUploads:
             raise UploadError(
                 409, "parts_missing", f"send part(s) {', '.join(map(str, missing[:20]))} first"
             )
+        if key.startswith("originals/") and self.store.exists(key):
+            # Another upload stored this original meanwhile: never assemble over it.
+            self._s3._abort_multipart_upload(self.store.bucket, key, multipart_id)
+            self._forget(upload_id, None, lambda upload: None)
+            raise UploadError(
+                409, "parts_missing", "the store received this file meanwhile; ask for a new plan"
+            )
         parts = [S3Part(n, held[n][0]) for n, _, _ in spans]
         self._s3._complete_multipart_upload(self.store.bucket, key, multipart_id, parts)
 
@@ -286,13 +302,14 @@ class DirectUploads:
                 out.write(block)
         return digest.hexdigest()
 
-    def _promote(self, key: str, sha256: str, content_type: str) -> None:
-        """Copy the checked staging object to the original's key inside the store, so the
-        intake finds the original already stored (identical originals are stored once)."""
+    def _seal(self, key: str, sha256: str, content_type: str) -> None:
+        """Mark the checked object as the original: its SHA-256 as metadata (a copy onto
+        itself, which the store does without moving the bytes). Parts sent to a staging key
+        because the original was already stored leave the stored original as it is."""
         from minio.commonconfig import REPLACE, CopySource
 
         target = original_key(sha256)
-        if self.store.exists(target):
+        if key != target and self.store.exists(target):
             return
         self._s3.copy_object(
             self.store.bucket,
@@ -302,7 +319,8 @@ class DirectUploads:
             metadata_directive=REPLACE,
         )
 
-    def _forget(self, upload_id: str, key: str, then: Callable[[Upload], None]) -> None:
+    def _forget(self, upload_id: str, key: str | None, then: Callable[[Upload], None]) -> None:
+        """Drop the multipart record (the next plan starts afresh) and unchecked bytes."""
         with self.sessions.begin() as session:
             direct = session.get(DirectUpload, upload_id)
             if direct is not None:
@@ -310,7 +328,14 @@ class DirectUploads:
             upload = session.get(Upload, upload_id)
             if upload is not None:
                 then(upload)
-        self.store.delete(key)
+            sealed = key is not None and self._sealed(session, key)
+        if key is not None and not sealed:
+            self.store.delete(key)
+
+    @staticmethod
+    def _sealed(session: Session, key: str) -> bool:
+        """Whether ``key`` is a checked original some submission already links to."""
+        return session.scalar(select(MediaObject.id).where(MediaObject.key == key)) is not None
 
     def _restart(self, upload_id: str, key: str) -> None:
         """A wrong SHA-256: drop the assembled object; the next plan starts afresh."""

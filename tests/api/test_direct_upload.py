@@ -119,8 +119,18 @@ def test_the_reference_client_sends_direct(s3_client: TestClient, long_clip: Pat
     cred = _device(s3_client)
     with DashcamClient("http://testserver", cred) as client:
         client.http = s3_client  # the in-process API; the parts still go to the real S3
-        reported = client.report(long_clip, event_id="direct-4", direct=True)
-    assert reported.submission_id
+        first = client.report(long_clip, event_id="direct-4", direct=True)
+        # The same file again: its parts go to a staging key, never over the stored original.
+        second = client.report(long_clip, event_id="direct-4b", direct=True)
+    services = s3_client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        one, two = (
+            session.get(Submission, first.submission_id),
+            session.get(Submission, second.submission_id),
+        )
+        assert one is not None and two is not None and one.media_id == two.media_id
+        assert services.store.stat(one.media.key).sha256 == one.media.sha256
+    assert not services.store.exists(f"staging/{second.upload_id}")
 
 
 def test_embedded_mode_keeps_tus(make_settings: Callable[..., Any]) -> None:
