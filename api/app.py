@@ -22,6 +22,7 @@ from api import (
     routes_staff,
     routes_submissions,
 )
+from ingest import direct_upload
 from ingest.services import Services
 from roadwitness import __version__
 from roadwitness.settings import Settings, load_settings
@@ -39,6 +40,7 @@ async def _housekeeping(services: Services) -> None:
         try:
             await asyncio.to_thread(services.uploads.expire)
             await asyncio.to_thread(services.identity.prune_nonces)
+            await asyncio.to_thread(direct_upload.housekeep, services)
         except Exception:  # a database blink must not end housekeeping
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_S)

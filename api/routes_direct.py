@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
-from ingest.direct_upload import DirectUploads
+from ingest.direct_upload import DirectUploads, for_services
 from ingest.services import Services
-from ingest.store import S3Store
 from ingest.uploads import UploadError
 
 router = APIRouter(tags=["reporting protocol"])
@@ -44,20 +43,14 @@ class CompletedOut(BaseModel):
 
 
 def direct_uploads(services: Services) -> DirectUploads:
-    if not isinstance(services.store, S3Store):
+    direct = for_services(services)
+    if direct is None:
         raise UploadError(
             409,
             "direct_unavailable",
             "this server keeps uploads on tus (embedded mode): PATCH the upload_url",
         )
-    settings = services.settings
-    return DirectUploads(
-        services.sessions,
-        services.store,
-        services.intake,
-        settings.data_dir / "tmp",
-        ttl=services.uploads.ttl,
-    )
+    return direct
 
 
 @router.post("/v1/uploads/{upload_id}/direct", response_model=DirectPlanOut)

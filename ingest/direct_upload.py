@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,11 @@ from ingest.identity import Caller
 from ingest.media import MediaError, probe
 from ingest.store import S3Store
 from ingest.submissions import Intake, original_key
+from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState, _declared
+
+if TYPE_CHECKING:
+    from ingest.services import Services
 
 S3_MIN_PART = 5 << 20
 """S3 refuses parts under 5 MiB except the last."""
@@ -352,7 +356,8 @@ class DirectUploads:
         self._forget(upload_id, key, failed)
 
     def sweep(self) -> int:
-        """Abort the multipart uploads of uploads that expired, failed or were given up."""
+        """Abort the multipart uploads of uploads that expired, failed or were given up, or
+        that were completed by tus after a plan was asked for."""
         from minio.error import S3Error
 
         with self.sessions() as session:
@@ -361,7 +366,7 @@ class DirectUploads:
                 for d, state in session.query(DirectUpload, Upload.state).join(
                     Upload, Upload.id == DirectUpload.upload_id
                 )
-                if state in ("failed", "expired")
+                if state in ("failed", "expired", "complete")
             ]
         for upload_id, key, multipart_id in stale:
             with contextlib.suppress(S3Error):  # already gone: nothing to abort
@@ -371,3 +376,24 @@ class DirectUploads:
                 if direct is not None:
                     session.delete(direct)
         return len(stale)
+
+
+def for_services(services: Services) -> DirectUploads | None:
+    """Direct uploads for this process's store; None when the store is a local folder."""
+    if not isinstance(services.store, S3Store):
+        return None
+    return DirectUploads(
+        services.sessions,
+        services.store,
+        services.intake,
+        services.settings.data_dir / "tmp",
+        ttl=services.uploads.ttl,
+    )
+
+
+def housekeep(services: Services) -> None:
+    """Forget expired upload tokens; abort the multipart uploads of dead uploads."""
+    UploadTokens(services.sessions).prune()
+    direct = for_services(services)
+    if direct is not None:
+        direct.sweep()

@@ -16,7 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ingest.db import Submission
+from ingest import direct_upload
+from ingest.db import DirectUpload, Submission
 from ingest.migrate import upgrade
 from ingest.submissions import original_key
 from roadwitness.dashcam import DashcamClient, DeviceCredential
@@ -113,6 +114,21 @@ def test_wrong_bytes_restart_and_non_media_fails(s3_client: TestClient, tmp_path
     bad = _post(s3_client, cred, f"{plan_path}/complete")
     assert 400 <= bad.status_code < 500 and bad.json()["error"] == "bad_media"
     assert _post(s3_client, cred, plan_path).status_code == 410
+
+
+def test_housekeeping_aborts_given_up_multipart_uploads(s3_client: TestClient) -> None:
+    cred = _device(s3_client)
+    opened = open_event(s3_client, cred, event_body(CLIP, "direct-6")).json()
+    upload_id = opened["upload_id"]
+    _post(s3_client, cred, f"/v1/uploads/{upload_id}/direct").raise_for_status()
+    url = opened["upload_url"]
+    assert s3_client.delete(url, headers=signed(cred, "DELETE", url)).status_code == 204
+    services = s3_client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        assert session.get(DirectUpload, upload_id) is not None
+    direct_upload.housekeep(services)
+    with services.sessions() as session:
+        assert session.get(DirectUpload, upload_id) is None
 
 
 def test_the_reference_client_sends_direct(s3_client: TestClient, long_clip: Path) -> None:
