@@ -34,8 +34,9 @@ from workers.frames import run_ffmpeg
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def make_clips(folder: Path, clients: int, size_mb: float) -> list[Path]:
-    """One clip of about ``size_mb`` from a real photo, then a re-mux per client."""
+def make_clips(folder: Path, clients: int, size_mb: float, rounds: int = 1) -> list[list[Path]]:
+    """One clip of about ``size_mb`` from a real photo, then a re-mux per client and round
+    (each upload its own SHA-256, so every round stores new originals)."""
     base = folder / "base.mp4"
     seconds = 20
     bitrate = int(size_mb * 8_000_000 / seconds)
@@ -69,22 +70,25 @@ def make_clips(folder: Path, clients: int, size_mb: float) -> list[Path]:
         "+faststart",
         str(base),
     )
-    clips = []
-    for i in range(clients):
-        clip = folder / f"clip_{i:03d}.mp4"
-        run_ffmpeg(
-            "-i",
-            str(base),
-            "-c",
-            "copy",
-            "-metadata",
-            f"comment=client {i}",
-            "-movflags",
-            "+faststart",
-            str(clip),
-        )
-        clips.append(clip)
-    return clips
+    rounds_of_clips = []
+    for r in range(rounds):
+        clips = []
+        for i in range(clients):
+            clip = folder / f"clip_{r}_{i:03d}.mp4"
+            run_ffmpeg(
+                "-i",
+                str(base),
+                "-c",
+                "copy",
+                "-metadata",
+                f"comment=client {i} round {r}",
+                "-movflags",
+                "+faststart",
+                str(clip),
+            )
+            clips.append(clip)
+        rounds_of_clips.append(clips)
+    return rounds_of_clips
 
 
 def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str, float]:
@@ -117,6 +121,13 @@ def main() -> None:
     parser.add_argument("--chunk-mib", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="API server processes")
     parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds in ABBA order (raw first, then ours first, ...) so that a machine whose "
+        "load drifts during the run favours neither side; figures are over all rounds",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -124,8 +135,8 @@ def main() -> None:
         work = Path(tmp)
         for sub in ("clips", "s3"):
             (work / sub).mkdir()
-        clips = make_clips(work / "clips", args.clients, args.size_mb)
-        total = sum(c.stat().st_size for c in clips)
+        rounds = make_clips(work / "clips", args.clients, args.size_mb, args.rounds)
+        total = sum(c.stat().st_size for clips in rounds for c in clips)
         with seaweed_s3(work / "s3") as s3:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             settings = {
@@ -151,31 +162,50 @@ def main() -> None:
             raw = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
             raw.make_bucket("bench-raw")
 
-            def put(i: int) -> None:
-                raw.fput_object("bench-raw", f"raw/{i}", str(clips[i]), part_size=16 << 20)
+            def put(item: tuple[int, int]) -> None:
+                r, i = item
+                raw.fput_object("bench-raw", f"raw/{r}/{i}", str(rounds[r][i]), part_size=16 << 20)
 
             with api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
 
-                def report(i: int) -> None:
+                def report(item: tuple[int, int]) -> None:
+                    r, i = item
                     with DashcamClient(
                         base, creds[i], chunk_size=args.chunk_mib << 20, timeout=120
                     ) as client:
-                        client.report(clips[i], event_id=f"bench-{i}", direct=args.mode == "direct")
+                        client.report(
+                            rounds[r][i], event_id=f"bench-{r}-{i}", direct=args.mode == "direct"
+                        )
 
-                raw_lat, raw_wall = timed(put, list(range(args.clients)), args.clients)
-                ours_lat, ours_wall = timed(report, list(range(args.clients)), args.clients)
+                raw_lat: list[float] = []
+                ours_lat: list[float] = []
+                raw_wall = ours_wall = 0.0
+                for r in range(args.rounds):
+                    items = [(r, i) for i in range(args.clients)]
+                    sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
+                    for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
+                        lat, wall = timed(fn, items, args.clients)
+                        latencies.extend(lat)
+                        if side == "raw":
+                            raw_wall += wall
+                        else:
+                            ours_wall += wall
 
     result = {
         "clients": args.clients,
+        "rounds": args.rounds,
         "mode": args.mode,
-        "mb_per_upload": round(total / len(clips) / 1e6, 1),
+        "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
     }
     result["ratio"] = round(result["protocol"]["mb_per_s"] / result["raw_put"]["mb_per_s"], 3)
     result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
-    print(f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}")
+    print(
+        f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
+        f"{args.rounds} rounds (ABBA)"
+    )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):
         r = result[name]
