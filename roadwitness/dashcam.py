@@ -13,6 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +27,8 @@ from ingest.store import sha256_file
 
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
+PARALLEL_PARTS = 3
+"""Direct uploads send this many parts at once (as S3 clients do by default)."""
 
 
 class ProtocolError(RuntimeError):
@@ -250,13 +253,19 @@ class DashcamClient:
             if plan.json()["submission_id"]:
                 return Reported(plan.json()["submission_id"], upload_id, resumes)
             try:
-                # The parts go to the store's own (absolute, presigned) URLs, not to the API.
-                with clip.open("rb") as fh, httpx.Client(timeout=self.http.timeout) as store:
-                    for part in plan.json()["parts"]:
-                        if part["done"]:
-                            continue
-                        fh.seek(part["offset"])
-                        store.put(part["url"], content=fh.read(part["size"])).raise_for_status()
+                # The parts go to the store's own (absolute, presigned) URLs, not to the API,
+                # PARALLEL_PARTS at a time.
+                todo = [p for p in plan.json()["parts"] if not p["done"]]
+                with httpx.Client(timeout=self.http.timeout) as store:
+
+                    def send(part: dict[str, Any]) -> None:
+                        with clip.open("rb") as fh:
+                            fh.seek(part["offset"])
+                            data = fh.read(part["size"])
+                        store.put(part["url"], content=data).raise_for_status()
+
+                    with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+                        list(pool.map(send, todo))
                 done = self._retrying("POST", f"{plan_path}/complete")
             except httpx.HTTPError as exc:
                 failures, resumes = failures + 1, resumes + 1
