@@ -22,7 +22,6 @@ from api import (
     routes_staff,
     routes_submissions,
 )
-from ingest import direct_upload
 from ingest.services import Services
 from roadwitness import __version__
 from roadwitness.settings import Settings, load_settings
@@ -40,7 +39,7 @@ async def _housekeeping(services: Services) -> None:
         try:
             await asyncio.to_thread(services.uploads.expire)
             await asyncio.to_thread(services.identity.prune_nonces)
-            await asyncio.to_thread(direct_upload.housekeep, services)
+            await asyncio.to_thread(routes_direct.housekeep, services)
         except Exception:  # a database blink must not end housekeeping
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_S)

@@ -1,5 +1,5 @@
 """Protocol v2, S3 mode: the bytes go straight to the store by presigned multipart part URLs;
-the API only plans the parts and checks the assembled object (docs/protocol.md, 3.4)."""
+the API only plans the parts and checks the assembled object (docs/protocol.md, 6.3)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
-from ingest.direct_upload import DirectUploads, for_services
+from ingest.direct_upload import DirectUploads
 from ingest.services import Services
+from ingest.store import S3Store
+from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError
 
 router = APIRouter(tags=["reporting protocol"])
@@ -40,6 +42,27 @@ class CompletedOut(BaseModel):
     state: str
     submission_id: str | None
     status_url: str | None
+
+
+def for_services(services: Services) -> DirectUploads | None:
+    """Direct uploads for this process's store; None when the store is a local folder."""
+    if not isinstance(services.store, S3Store):
+        return None
+    return DirectUploads(
+        services.sessions,
+        services.store,
+        services.intake,
+        services.settings.data_dir / "tmp",
+        ttl=services.uploads.ttl,
+    )
+
+
+def housekeep(services: Services) -> None:
+    """Forget expired upload tokens; abort the multipart uploads of dead uploads."""
+    UploadTokens(services.sessions).prune()
+    direct = for_services(services)
+    if direct is not None:
+        direct.sweep()
 
 
 def direct_uploads(services: Services) -> DirectUploads:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.ingest [--clients 32] [--size-mb 20] [--json OUT]
 
-Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, SQLite), makes
+Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, PostgreSQL or SQLite), makes
 N distinct real-pixel clips of about SIZE MB (a 1080p pan over a real CCPD photo, re-muxed per
 client so each has its own SHA-256), then in one run: (a) N dashcam clients reporting them
 concurrently through the protocol (signed, chunked, SHA-256 checked, probed, stored), (b) N
@@ -18,7 +18,9 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from ingest.migrate import upgrade
 from roadwitness.dashcam import DashcamClient, DeviceCredential
 from roadwitness.samples import PAN_PHOTO
 from tests.processes import api_server
-from tests.servers import seaweed_s3
+from tests.servers import postgres_database, seaweed_s3
 from workers.frames import run_ffmpeg
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -91,6 +93,16 @@ def make_clips(folder: Path, clients: int, size_mb: float, rounds: int = 1) -> l
     return rounds_of_clips
 
 
+@contextmanager
+def database(kind: str, work: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        (work / "var").mkdir(exist_ok=True)
+        yield f"sqlite:///{work / 'var' / 'roadwitness.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
 def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
@@ -122,6 +134,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="API server processes")
     parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
     parser.add_argument(
+        "--database",
+        choices=("postgres", "sqlite"),
+        default="postgres",
+        help="postgres (a fresh database on ROADWITNESS_TEST_PG, as in an S3 deployment) or "
+        "sqlite (the embedded mode's file)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=2,
@@ -137,7 +156,7 @@ def main() -> None:
             (work / sub).mkdir()
         rounds = make_clips(work / "clips", args.clients, args.size_mb, args.rounds)
         total = sum(c.stat().st_size for clips in rounds for c in clips)
-        with seaweed_s3(work / "s3") as s3:
+        with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             settings = {
                 "data_dir": work / "var",
@@ -148,7 +167,7 @@ def main() -> None:
                 "s3_secret_key": s3.secret_key,
                 "s3_bucket": bucket,
             }
-            url = f"sqlite:///{work / 'var' / 'roadwitness.db'}"
+            settings["database_url"] = url
             upgrade(url)
             identity = Identity(make_sessionmaker(make_engine(url)))
             creds = []
@@ -196,6 +215,7 @@ def main() -> None:
         "clients": args.clients,
         "rounds": args.rounds,
         "mode": args.mode,
+        "database": args.database,
         "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
@@ -204,7 +224,7 @@ def main() -> None:
     result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
     print(
         f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
-        f"{args.rounds} rounds (ABBA)"
+        f"{args.rounds} rounds (ABBA), {args.database}"
     )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):

@@ -328,7 +328,8 @@ class DirectUpload(Base):
     __tablename__ = "direct_uploads"
     upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
-    """The staging object the parts are assembled into."""
+    """Where the parts are assembled: the original's own key, or a staging key when the
+    original is already stored (it is never assembled over)."""
     multipart_id: Mapped[str] = mapped_column(String(400))
     part_size: Mapped[int] = mapped_column(BigInteger)
     checking_since: Mapped[datetime | None] = mapped_column()

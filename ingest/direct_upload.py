@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,11 +34,7 @@ from ingest.identity import Caller
 from ingest.media import MediaError, sniff
 from ingest.store import S3Store
 from ingest.submissions import Intake, original_key
-from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState, _declared
-
-if TYPE_CHECKING:
-    from ingest.services import Services
 
 S3_MIN_PART = 5 << 20
 """S3 refuses parts under 5 MiB except the last."""
@@ -134,7 +130,7 @@ class DirectUploads:
             direct = session.get(DirectUpload, upload_id)
             found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
         key, multipart_id, part_size = found or self._begin(upload_id, length, sha256)
-        have = self._parts_held(key, multipart_id)
+        have = self._parts_held(key, multipart_id) if found else {}
         expires = now() + self.url_ttl
         parts = []
         for number, offset, size in part_spans(length, part_size):
@@ -384,24 +380,3 @@ class DirectUploads:
                 if direct is not None:
                     session.delete(direct)
         return len(stale)
-
-
-def for_services(services: Services) -> DirectUploads | None:
-    """Direct uploads for this process's store; None when the store is a local folder."""
-    if not isinstance(services.store, S3Store):
-        return None
-    return DirectUploads(
-        services.sessions,
-        services.store,
-        services.intake,
-        services.settings.data_dir / "tmp",
-        ttl=services.uploads.ttl,
-    )
-
-
-def housekeep(services: Services) -> None:
-    """Forget expired upload tokens; abort the multipart uploads of dead uploads."""
-    UploadTokens(services.sessions).prune()
-    direct = for_services(services)
-    if direct is not None:
-        direct.sweep()

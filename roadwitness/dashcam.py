@@ -243,7 +243,7 @@ class DashcamClient:
                 offset, resumes = int(head.headers["Upload-Offset"]), resumes + 1
 
     def _upload_direct(self, clip: Path, upload_id: str) -> Reported:
-        """Protocol v2, 3.4: parts to the store's presigned URLs, then one completion."""
+        """Protocol v2, 6.3: parts to the store's presigned URLs, then one completion."""
         plan_path = f"/v1/uploads/{upload_id}/direct"
         resumes, failures = 0, 0
         while True:

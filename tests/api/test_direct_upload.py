@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api import routes_direct
 from api.app import create_app
-from ingest import direct_upload
 from ingest.db import DirectUpload, Submission
 from ingest.migrate import upgrade
 from ingest.submissions import original_key
@@ -126,7 +126,7 @@ def test_housekeeping_aborts_given_up_multipart_uploads(s3_client: TestClient) -
     services = s3_client.app.state.services  # type: ignore[attr-defined]
     with services.sessions() as session:
         assert session.get(DirectUpload, upload_id) is not None
-    direct_upload.housekeep(services)
+    routes_direct.housekeep(services)
     with services.sessions() as session:
         assert session.get(DirectUpload, upload_id) is None
 
