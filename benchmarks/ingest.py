@@ -1,13 +1,17 @@
 """Upload throughput of the reporting protocol against a raw S3 PUT of the same bytes.
 
-    .venv/bin/python -m benchmarks.ingest [--clients 32] [--size-mb 20] [--json OUT]
+    .venv/bin/python -m benchmarks.ingest [--clients 32] [--size-mb 20] [--rounds 2]
+        [--mode direct|tus] [--database postgres|sqlite] [--json OUT]
 
-Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, PostgreSQL or SQLite), makes
-N distinct real-pixel clips of about SIZE MB (a 1080p pan over a real CCPD photo, re-muxed per
-client so each has its own SHA-256), then in one run: (a) N dashcam clients reporting them
-concurrently through the protocol (signed, chunked, SHA-256 checked, probed, stored), (b) N
-concurrent raw PUTs of the same bytes to the same server. Prints uploads/s, MB/s, p50/p95
-latency and the ratio.
+Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, PostgreSQL or
+SQLite), makes N distinct real-pixel clips of about SIZE MB per round (a 1080p pan over a real
+CCPD photo, re-muxed per client and round so each has its own SHA-256), then in one run, for
+each round: (a) N concurrent raw PUTs of the same bytes to the same server, (b) N dashcam
+clients reporting them concurrently through the protocol (signed; ``--mode direct``, the
+default: v2, parts straight to the store by presigned URLs, then the API checks the assembled
+object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk through the API).
+Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
+p50/p95 latency over all rounds and the ratios to the raw PUT.
 """
 
 from __future__ import annotations
