@@ -27,8 +27,10 @@ from ingest.store import sha256_file
 
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
-PARALLEL_PARTS = 3
-"""Direct uploads send this many parts at once (as S3 clients do by default)."""
+PARALLEL_PARTS = 1
+"""Direct uploads send one part at a time by default: a store that is already busy gains
+nothing from more connections (measured with benchmarks/ingest.py); raise it for a slow link
+with a long round trip."""
 
 
 class ProtocolError(RuntimeError):
