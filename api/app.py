@@ -19,7 +19,9 @@ from api import (
     ops,
     routes_abuse,
     routes_cases,
+    routes_direct,
     routes_events,
+    routes_report_page,
     routes_reports,
     routes_rewards,
     routes_staff,
@@ -44,6 +46,7 @@ async def _housekeeping(services: Services) -> None:
             await asyncio.to_thread(services.uploads.complete_stalled)
             await asyncio.to_thread(services.uploads.expire)
             await asyncio.to_thread(services.identity.prune_nonces)
+            await asyncio.to_thread(routes_direct.housekeep, services)
         except Exception:  # a database blink must not end housekeeping
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_S)
@@ -112,4 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(desk_routes.router)
     app.include_router(routes_abuse.router)
     app.include_router(ops.router)
+    app.include_router(routes_direct.router)
+    app.include_router(routes_report_page.router)
     return app

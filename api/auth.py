@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from api.deps import ServicesDep
 from ingest.identity import AuthError, Caller
+from ingest.upload_tokens import UploadTokens, is_upload_token
 
 
 def request_path(request: Request) -> str:
@@ -29,12 +30,23 @@ async def caller(request: Request, services: ServicesDep) -> Caller:
         return device
     authorization = request.headers.get("authorization")
     if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and is_upload_token(token):
+            return upload_token_caller(request, UploadTokens(services.sessions), token)
         return identity.verify_reporter(authorization)
     raise AuthError(
         401,
         "missing_credentials",
         "sign the request as a device (RW-* headers) or send a reporter's bearer token",
     )
+
+
+def upload_token_caller(request: Request, tokens: UploadTokens, token: str) -> Caller:
+    """An upload token speaks for its upload's sender, on that upload's own URLs only."""
+    bound = tokens.verify(token)
+    if request.path_params.get("upload_id") != bound.upload_id:
+        raise AuthError(403, "token_scope", "an upload token opens only its own upload")
+    return bound.caller
 
 
 async def reporter(caller: Annotated[Caller, Depends(caller)]) -> Caller:

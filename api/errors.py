@@ -75,6 +75,8 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "RW1-ED25519, Bearer"
         if isinstance(exc, UploadError):
             headers["Tus-Resumable"] = "1.0.0"
+            if exc.status == 412:  # tus: a version refusal names the versions we speak
+                headers["Tus-Version"] = "1.0.0"
         headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After of a rate limit
         return JSONResponse(problem(exc.code, exc.detail), exc.status, headers)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
+from api import tus
 from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.errors import excerpt
@@ -15,13 +17,14 @@ from api.limits import OffLoopJSONRoute
 from api.offload import parse_track
 from api.schemas import Problem
 from api.schemas_protocol import EventIn, UploadOut
+from api.tus import TUS
 from ingest.abuse import check_rate
 from ingest.db import Upload
 from ingest.identity import AuthError
+from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState
 
 router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
-TUS = "1.0.0"
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -96,8 +99,14 @@ async def open_event(
         stored,
     )
     response.status_code = 201 if state.created else 200
-    response.headers.update({**_headers(state), "Location": f"/v1/uploads/{state.id}"})
-    return _out(state)
+    location = str(request.url_for("upload_offset", upload_id=state.id))
+    response.headers.update({**_headers(state), "Location": location})
+    out = _out(state)
+    out.location = location
+    if state.state == "open":
+        issued = await run_in_threadpool(UploadTokens(services.sessions).issue, state.id)
+        out.upload_token, out.upload_token_expires_at = issued.token, issued.expires_at
+    return out
 
 
 def _check_rate(services: ServicesDep, kind: str, sender: str, event_id: str) -> None:
@@ -118,15 +127,20 @@ def tus_options(services: ServicesDep) -> Response:
         headers={
             "Tus-Resumable": TUS,
             "Tus-Version": TUS,
-            "Tus-Extension": "expiration,termination",
+            "Tus-Extension": "expiration,termination,checksum",
+            "Tus-Checksum-Algorithm": ",".join(tus.CHECKSUM_ALGORITHMS),
             "Tus-Max-Size": str(services.settings.max_upload_bytes),
         },
     )
 
 
 @router.head("/v1/uploads/{upload_id}", responses=_errors(401, 403, 404, 410))
-async def upload_offset(upload_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+async def upload_offset(
+    upload_id: str, request: Request, caller: CallerDep, services: ServicesDep
+) -> Response:
     """How many bytes the server holds (ask after a cut connection, then resume from there)."""
+    if "tus-resumable" in request.headers:  # v1 clients may leave it out of a HEAD
+        tus.require_tus(request.headers)
     state = await run_in_threadpool(services.uploads.head, caller, upload_id)
     return Response(status_code=200, headers=_headers(state))
 
@@ -134,29 +148,25 @@ async def upload_offset(upload_id: str, caller: CallerDep, services: ServicesDep
 @router.patch(
     "/v1/uploads/{upload_id}",
     status_code=204,
-    responses=_errors(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 423),
+    responses=_errors(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 423, 460),
 )
 async def upload_bytes(
-    upload_id: str,
-    request: Request,
-    caller: CallerDep,
-    services: ServicesDep,
-    upload_offset: Annotated[int, Header(ge=0)],
-    tus_resumable: Annotated[str, Header()],
-    content_type: Annotated[str, Header()],
+    upload_id: str, request: Request, caller: CallerDep, services: ServicesDep
 ) -> Response:
     """Append bytes at ``Upload-Offset``. The last chunk completes the upload: the SHA-256 is
-    checked and the report is accepted (``RW-Submission-Id`` in the answer)."""
-    if tus_resumable != TUS:
-        raise UploadError(412, "tus_version", f"Tus-Resumable must be {TUS}")
-    if content_type != "application/offset+octet-stream":
-        raise UploadError(415, "content_type", "use Content-Type: application/offset+octet-stream")
-    digest = request.headers.get("rw-content-sha256") if caller.kind == "device" else None
-    if caller.kind == "device" and not digest:
+    checked and the report is accepted (``RW-Submission-Id`` in the answer). Signed chunks
+    carry ``RW-Content-SHA256``; any chunk may carry ``Upload-Checksum`` (tus checksum)."""
+    tus.require_tus(request.headers)
+    offset = tus.chunk_offset(request.headers)
+    tus.require_chunk_type(request.headers)
+    signed = "rw-signature" in request.headers
+    digest = request.headers.get("rw-content-sha256") if signed else None
+    if signed and not digest:
         raise AuthError(401, "missing_signature", "RW-Content-SHA256 is required")
-    state = await services.uploads.append(
-        caller, upload_id, upload_offset, request.stream(), digest
-    )
+    body: AsyncIterator[bytes] = request.stream()
+    if checksum := request.headers.get("upload-checksum"):
+        body = tus.checked(body, *tus.parse_checksum(checksum))
+    state = await services.uploads.append(caller, upload_id, offset, body, digest)
     return Response(status_code=204, headers=_headers(state))
 
 

@@ -59,6 +59,15 @@ class UploadOut(BaseModel):
     expires_at: datetime
     submission_id: str | None
     status_url: str | None
+    location: str | None = Field(
+        default=None, description="upload_url as an absolute URL, for standard tus clients (v2)."
+    )
+    upload_token: str | None = Field(
+        default=None,
+        description="v2: a short-lived bearer token for this upload only; send it as "
+        "'Authorization: Bearer <token>' from any tus client instead of signing each chunk.",
+    )
+    upload_token_expires_at: datetime | None = None
 
 
 class ReporterIn(BaseModel):

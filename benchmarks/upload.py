@@ -1,13 +1,17 @@
 """Upload throughput of the reporting protocol against a raw S3 PUT of the same bytes.
 
-    .venv/bin/python -m benchmarks.upload [--clients 32] [--size-mb 20] [--json OUT]
+    .venv/bin/python -m benchmarks.upload [--clients 32] [--size-mb 20] [--rounds 2]
+        [--mode direct|tus] [--database postgres|sqlite] [--json OUT]
 
-Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, SQLite), makes
-N distinct real-pixel clips of about SIZE MB (a 1080p pan over a real CCPD photo, re-muxed per
-client so each has its own SHA-256), then in one run: (a) N dashcam clients reporting them
-concurrently through the protocol (signed, chunked, SHA-256 checked, probed, stored), (b) N
-concurrent raw PUTs of the same bytes to the same server. Prints uploads/s, MB/s, p50/p95
-latency and the ratio.
+Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, PostgreSQL or
+SQLite), makes N distinct real-pixel clips of about SIZE MB per round (a 1080p pan over a real
+CCPD photo, re-muxed per client and round so each has its own SHA-256), then in one run, for
+each round: (a) N concurrent raw PUTs of the same bytes to the same server, (b) N dashcam
+clients reporting them concurrently through the protocol (signed; ``--mode direct``, the
+default: v2, parts straight to the store by presigned URLs, then the API checks the assembled
+object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk through the API).
+Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
+p50/p95 latency over all rounds and the ratios to the raw PUT.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from harness.processes import api_server
-from harness.servers import seaweed_s3
+from harness.servers import postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.identity import Identity
 from ingest.migrate import upgrade
@@ -34,8 +40,9 @@ from workers.frames import run_ffmpeg
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def make_clips(folder: Path, clients: int, size_mb: float) -> list[Path]:
-    """One clip of about ``size_mb`` from a real photo, then a re-mux per client."""
+def make_clips(folder: Path, clients: int, size_mb: float, rounds: int = 1) -> list[list[Path]]:
+    """One clip of about ``size_mb`` from a real photo, then a re-mux per client and round
+    (each upload its own SHA-256, so every round stores new originals)."""
     base = folder / "base.mp4"
     seconds = 20
     bitrate = int(size_mb * 8_000_000 / seconds)
@@ -69,22 +76,35 @@ def make_clips(folder: Path, clients: int, size_mb: float) -> list[Path]:
         "+faststart",
         str(base),
     )
-    clips = []
-    for i in range(clients):
-        clip = folder / f"clip_{i:03d}.mp4"
-        run_ffmpeg(
-            "-i",
-            str(base),
-            "-c",
-            "copy",
-            "-metadata",
-            f"comment=client {i}",
-            "-movflags",
-            "+faststart",
-            str(clip),
-        )
-        clips.append(clip)
-    return clips
+    rounds_of_clips = []
+    for r in range(rounds):
+        clips = []
+        for i in range(clients):
+            clip = folder / f"clip_{r}_{i:03d}.mp4"
+            run_ffmpeg(
+                "-i",
+                str(base),
+                "-c",
+                "copy",
+                "-metadata",
+                f"comment=client {i} round {r}",
+                "-movflags",
+                "+faststart",
+                str(clip),
+            )
+            clips.append(clip)
+        rounds_of_clips.append(clips)
+    return rounds_of_clips
+
+
+@contextmanager
+def database(kind: str, work: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        (work / "var").mkdir(exist_ok=True)
+        yield f"sqlite:///{work / 'var' / 'roadwitness.db'}"
+        return
+    with postgres_database() as url:
+        yield url
 
 
 def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str, float]:
@@ -116,6 +136,21 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=20.0)
     parser.add_argument("--chunk-mib", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="API server processes")
+    parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
+    parser.add_argument(
+        "--database",
+        choices=("postgres", "sqlite"),
+        default="postgres",
+        help="postgres (a fresh database on ROADWITNESS_TEST_PG, as in an S3 deployment) or "
+        "sqlite (the embedded mode's file)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds in ABBA order (raw first, then ours first, ...) so that a machine whose "
+        "load drifts during the run favours neither side; figures are over all rounds",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -123,9 +158,9 @@ def main() -> None:
         work = Path(tmp)
         for sub in ("clips", "s3"):
             (work / sub).mkdir()
-        clips = make_clips(work / "clips", args.clients, args.size_mb)
-        total = sum(c.stat().st_size for c in clips)
-        with seaweed_s3(work / "s3") as s3:
+        rounds = make_clips(work / "clips", args.clients, args.size_mb, args.rounds)
+        total = sum(c.stat().st_size for clips in rounds for c in clips)
+        with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             settings = {
                 "data_dir": work / "var",
@@ -136,7 +171,7 @@ def main() -> None:
                 "s3_secret_key": s3.secret_key,
                 "s3_bucket": bucket,
             }
-            url = f"sqlite:///{work / 'var' / 'roadwitness.db'}"
+            settings["database_url"] = url
             upgrade(url)
             identity = Identity(make_sessionmaker(make_engine(url)))
             creds = []
@@ -150,34 +185,56 @@ def main() -> None:
             raw = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
             raw.make_bucket("bench-raw")
 
-            def put(i: int) -> None:
-                raw.fput_object("bench-raw", f"raw/{i}", str(clips[i]), part_size=16 << 20)
+            def put(item: tuple[int, int]) -> None:
+                r, i = item
+                raw.fput_object("bench-raw", f"raw/{r}/{i}", str(rounds[r][i]), part_size=16 << 20)
 
             with api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
 
-                def report(i: int) -> None:
+                def report(item: tuple[int, int]) -> None:
+                    r, i = item
                     with DashcamClient(
                         base, creds[i], chunk_size=args.chunk_mib << 20, timeout=120
                     ) as client:
-                        client.report(clips[i], event_id=f"bench-{i}")
+                        client.report(
+                            rounds[r][i], event_id=f"bench-{r}-{i}", direct=args.mode == "direct"
+                        )
 
-                raw_lat, raw_wall = timed(put, list(range(args.clients)), args.clients)
-                ours_lat, ours_wall = timed(report, list(range(args.clients)), args.clients)
+                raw_lat: list[float] = []
+                ours_lat: list[float] = []
+                raw_wall = ours_wall = 0.0
+                for r in range(args.rounds):
+                    items = [(r, i) for i in range(args.clients)]
+                    sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
+                    for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
+                        lat, wall = timed(fn, items, args.clients)
+                        latencies.extend(lat)
+                        if side == "raw":
+                            raw_wall += wall
+                        else:
+                            ours_wall += wall
 
     result = {
         "clients": args.clients,
-        "mb_per_upload": round(total / len(clips) / 1e6, 1),
+        "rounds": args.rounds,
+        "mode": args.mode,
+        "database": args.database,
+        "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
     }
     result["ratio"] = round(result["protocol"]["mb_per_s"] / result["raw_put"]["mb_per_s"], 3)
-    print(f"{args.clients} clients x {result['mb_per_upload']} MB")
+    result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
+    print(
+        f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
+        f"{args.rounds} rounds (ABBA), {args.database}"
+    )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
-    print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}")
+    print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

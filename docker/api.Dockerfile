@@ -6,6 +6,12 @@ WORKDIR /desk
 COPY api/desk/package.json api/desk/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
+# The reporter page's resumable uploads (tus-js-client, MIT), pinned by api/report/package-lock.json.
+FROM node:20-bookworm-slim AS report
+WORKDIR /report
+COPY api/report/package.json api/report/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm AS base
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -29,6 +35,7 @@ COPY settings ./settings
 COPY cases ./cases
 COPY rules ./rules
 COPY --from=desk /desk/node_modules/leaflet/dist ./api/desk/node_modules/leaflet/dist
+COPY --from=report /report/node_modules/tus-js-client/dist ./api/report/node_modules/tus-js-client/dist
 # The CPU build of torch keeps the image small (the GPU worker image uses the CUDA wheels).
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1 \
  && pip install .

@@ -332,3 +332,27 @@ def make_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class UploadToken(Base):
+    """A short-lived bearer token bound to one upload, so an unchanged tus client can send the
+    bytes with one header set once (docs/protocol.md, v2). Only its SHA-256 is kept."""
+
+    __tablename__ = "upload_tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class DirectUpload(Base):
+    """An S3 multipart upload that takes an upload's bytes straight to the store."""
+
+    __tablename__ = "direct_uploads"
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    """Where the parts are assembled: the original's own key, or a staging key when the
+    original is already stored (it is never assembled over)."""
+    multipart_id: Mapped[str] = mapped_column(String(400))
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    checking_since: Mapped[datetime | None] = mapped_column()
+    """Set while one request assembles and checks the object (the others wait)."""

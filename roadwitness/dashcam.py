@@ -13,6 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +27,10 @@ from ingest.store import sha256_file
 
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
+PARALLEL_PARTS = 1
+"""Direct uploads send one part at a time by default: a store that is already busy gains
+nothing from more connections (measured with benchmarks/upload.py); raise it for a slow link
+with a long round trip."""
 
 
 class ProtocolError(RuntimeError):
@@ -165,8 +170,10 @@ class DashcamClient:
         trigger: str = "button",
         declared_violation: str | None = None,
         clip_start: datetime | None = None,
+        direct: bool = False,
     ) -> Reported:
-        """Report one clip (with its GPS track): open the event, upload, resume as needed."""
+        """Report one clip (with its GPS track): open the event, upload, resume as needed.
+        ``direct``: send the bytes straight to the store (protocol v2, S3 mode servers)."""
         size, sha256 = clip.stat().st_size, sha256_file(clip)
         event: dict[str, Any] = {
             "event_id": event_id or uuid.uuid4().hex,
@@ -191,6 +198,8 @@ class DashcamClient:
         upload = opened.json()
         if upload["submission_id"]:
             return Reported(upload["submission_id"], upload["upload_id"], 0)
+        if direct:
+            return self._upload_direct(clip, upload["upload_id"])
         return self._upload(clip, upload["upload_url"], upload["upload_id"], upload["offset"], size)
 
     def _upload(self, clip: Path, url: str, upload_id: str, offset: int, size: int) -> Reported:
@@ -234,3 +243,45 @@ class DashcamClient:
                 if "RW-Submission-Id" in head.headers:
                     return Reported(head.headers["RW-Submission-Id"], upload_id, resumes + 1)
                 offset, resumes = int(head.headers["Upload-Offset"]), resumes + 1
+
+    def _upload_direct(self, clip: Path, upload_id: str) -> Reported:
+        """Protocol v2, 6.3: parts to the store's presigned URLs, then one completion."""
+        plan_path = f"/v1/uploads/{upload_id}/direct"
+        resumes, failures = 0, 0
+        while True:
+            plan = self._retrying("POST", plan_path)
+            if plan.status_code != 200:
+                raise ProtocolError(plan)
+            if plan.json()["submission_id"]:
+                return Reported(plan.json()["submission_id"], upload_id, resumes)
+            try:
+                # The parts go to the store's own (absolute, presigned) URLs, not to the API,
+                # PARALLEL_PARTS at a time.
+                todo = [p for p in plan.json()["parts"] if not p["done"]]
+                with httpx.Client(timeout=self.http.timeout) as store:
+
+                    def send(part: dict[str, Any]) -> None:
+                        with clip.open("rb") as fh:
+                            fh.seek(part["offset"])
+                            data = fh.read(part["size"])
+                        store.put(part["url"], content=data).raise_for_status()
+
+                    with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+                        list(pool.map(send, todo))
+                done = self._retrying("POST", f"{plan_path}/complete")
+            except httpx.HTTPError as exc:
+                failures, resumes = failures + 1, resumes + 1
+                if failures > self.max_failures:
+                    raise ConnectionError(
+                        f"upload {upload_id}: giving up after {failures} failures"
+                    ) from exc
+                self._backoff(failures)
+                continue
+            if done.status_code == 200:
+                return Reported(done.json()["submission_id"], upload_id, resumes)
+            if done.status_code == 409 and done.json().get("error") == "parts_missing":
+                failures, resumes = failures + 1, resumes + 1  # a part was lost: plan again
+                if failures > self.max_failures:
+                    raise ProtocolError(done)
+                continue
+            raise ProtocolError(done)

@@ -29,3 +29,10 @@ if [ ! -f api/desk/node_modules/leaflet/dist/leaflet.js ] && command -v npm >/de
   (cd api/desk && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) \
     || echo "note: npm could not install leaflet; the desk falls back to a plain canvas map" >&2
 fi
+# The reporter page's resumable uploads (tus-js-client 4.3.1, MIT) from npm; without it /report
+# cannot send (its browser test skips).
+if [ ! -f api/report/node_modules/tus-js-client/dist/tus.min.js ] && command -v npm >/dev/null; then
+  echo "==> installing the reporter page's upload client (npm: tus-js-client)"
+  (cd api/report && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) \
+    || echo "note: npm could not install tus-js-client; /report cannot upload" >&2
+fi

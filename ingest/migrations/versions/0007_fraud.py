@@ -1,7 +1,7 @@
 """anti-fraud: media fingerprints, the declared place, suspended rewards
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import ingest.db
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

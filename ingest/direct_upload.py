@@ -1,0 +1,382 @@
+"""Bytes straight to the store (protocol v2, S3 mode): presigned S3 multipart uploads.
+
+An open upload can take its bytes by S3 multipart instead of tus: the API hands out one
+presigned ``PUT`` URL per part, the client sends the parts to the store itself, then asks the
+API to complete. The API assembles the object under a staging key, reads it back once to check
+its SHA-256 against the declared one and to probe what it is, and only then copies it (a
+server-side copy) to the original's content-addressed key and takes it in. The API never
+carries the bytes on the way in.
+
+The protocol's promises hold: *resumable* (asking for the plan again lists the parts the store
+already holds, with fresh URLs for the rest), *idempotent* (one upload per event id, one
+multipart upload per upload, and completing twice answers the same submission) and *checked*
+(a wrong SHA-256 restarts the upload; media that is not a photo or video fails it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.db import DirectUpload, MediaObject, Upload, now
+from ingest.identity import Caller
+from ingest.media import MediaError, sniff
+from ingest.store import S3Store
+from ingest.submissions import Intake, original_key
+from ingest.uploads import UploadError, UploadState, _declared
+
+S3_MIN_PART = 5 << 20
+"""S3 refuses parts under 5 MiB except the last."""
+DEFAULT_PART = 8 << 20
+MAX_PARTS = 10_000
+CHECK_LEASE = timedelta(minutes=5)
+"""A request that died while checking holds the upload no longer than this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    number: int
+    offset: int
+    size: int
+    url: str
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DirectPlan:
+    upload_id: str
+    part_size: int
+    parts: tuple[Part, ...]
+    urls_expire_at: datetime
+    submission_id: str | None = None
+
+
+def part_size_for(length: int, preferred: int = DEFAULT_PART) -> int:
+    """Parts of ``preferred`` bytes, larger only when S3's 10,000-part limit needs it."""
+    return max(preferred, S3_MIN_PART, math.ceil(length / MAX_PARTS))
+
+
+def part_spans(length: int, part_size: int) -> list[tuple[int, int, int]]:
+    """(part number, offset, size) of each part; S3 numbers parts from 1."""
+    count = max(1, math.ceil(length / part_size))
+    return [(n + 1, n * part_size, min(part_size, length - n * part_size)) for n in range(count)]
+
+
+def _state(upload: Upload) -> UploadState:
+    return UploadState(
+        upload.id,
+        upload.offset,
+        upload.length,
+        upload.state,
+        upload.expires_at,
+        upload.submission_id,
+    )
+
+
+class DirectUploads:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        store: S3Store,
+        intake: Intake,
+        scratch: Path,
+        ttl: timedelta = timedelta(hours=24),
+        url_ttl: timedelta = timedelta(hours=1),
+        preferred_part: int = DEFAULT_PART,
+    ) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.intake = intake
+        self.scratch = scratch
+        self.ttl = ttl
+        self.url_ttl = url_ttl
+        self.preferred_part = preferred_part
+
+    @property
+    def _s3(self) -> Any:
+        return self.store.client
+
+    def _owned(self, session: Session, caller: Caller, upload_id: str) -> Upload:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.owner != caller.owner:
+            raise UploadError(404, "no_such_upload", "no such upload")
+        if upload.state in ("failed", "expired"):
+            raise UploadError(410, f"upload_{upload.state}", upload.error or upload.state)
+        return upload
+
+    # -- the plan: which parts to send where ------------------------------------------------
+    def plan(self, caller: Caller, upload_id: str) -> DirectPlan:
+        """The parts of this upload, each with a presigned URL and whether the store has it."""
+        with self.sessions() as session:
+            upload = self._owned(session, caller, upload_id)
+            if upload.state == "complete":
+                return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
+            length, sha256 = upload.length, upload.sha256
+            if upload.offset > 0:
+                raise UploadError(
+                    409, "tus_in_progress", "this upload already has tus bytes; resume with PATCH"
+                )
+            direct = session.get(DirectUpload, upload_id)
+            found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
+        key, multipart_id, part_size = found or self._begin(upload_id, length, sha256)
+        have = self._parts_held(key, multipart_id) if found else {}
+        expires = now() + self.url_ttl
+        parts = []
+        for number, offset, size in part_spans(length, part_size):
+            url = self._s3.get_presigned_url(
+                "PUT",
+                self.store.bucket,
+                key,
+                expires=self.url_ttl,
+                extra_query_params={"partNumber": str(number), "uploadId": multipart_id},
+            )
+            held = have.get(number)
+            parts.append(Part(number, offset, size, url, held is not None and held[1] == size))
+        with self.sessions.begin() as session:  # sending through the store keeps it alive
+            self._owned(session, caller, upload_id).expires_at = now() + self.ttl
+        return DirectPlan(upload_id, part_size, tuple(parts), expires)
+
+    def _begin(self, upload_id: str, length: int, sha256: str) -> tuple[str, str, int]:
+        # The parts are assembled where the original will live, so accepting it costs the
+        # store no copy; only when that key already holds the (checked) original do they go
+        # to a staging key of their own, never over a stored original.
+        key = original_key(sha256)
+        if self.store.exists(key):
+            key = f"staging/{upload_id}"
+        part_size = part_size_for(length, self.preferred_part)
+        multipart_id = self._s3._create_multipart_upload(
+            self.store.bucket, key, {"Content-Type": "application/octet-stream"}
+        )
+        try:
+            with self.sessions.begin() as session:
+                session.add(
+                    DirectUpload(
+                        upload_id=upload_id, key=key, multipart_id=multipart_id, part_size=part_size
+                    )
+                )
+        except IntegrityError:  # another request began it at the same moment: use theirs
+            self._s3._abort_multipart_upload(self.store.bucket, key, multipart_id)
+            with self.sessions() as session:
+                direct = session.get(DirectUpload, upload_id)
+                assert direct is not None
+                return direct.key, direct.multipart_id, direct.part_size
+        return key, multipart_id, part_size
+
+    def _parts_held(self, key: str, multipart_id: str) -> dict[int, tuple[str, int]]:
+        """Part number -> (ETag, size) of the parts the store holds."""
+        held: dict[int, tuple[str, int]] = {}
+        marker: str | None = None
+        while True:
+            listed = self._s3._list_parts(
+                self.store.bucket, key, multipart_id, part_number_marker=marker
+            )
+            for part in listed.parts:
+                held[part.part_number] = (part.etag, int(part.size or 0))
+            if not listed.is_truncated:
+                return held
+            marker = listed.next_part_number_marker
+
+    # -- completion: assemble, check, take in ---------------------------------------------
+    def complete(self, caller: Caller, upload_id: str) -> UploadState:
+        """Assemble the parts, check the whole object, and accept it as the event's original."""
+        with self.sessions() as session:
+            upload = self._owned(session, caller, upload_id)
+            if upload.state == "complete":
+                return _state(upload)
+        if not self._claim(upload_id):
+            with self.sessions() as session:
+                upload = self._owned(session, caller, upload_id)
+                if upload.state == "complete":
+                    return _state(upload)
+            raise UploadError(423, "upload_busy", "another request is completing this upload")
+        try:
+            return self._check_and_accept(caller, upload_id)
+        finally:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(DirectUpload)
+                    .where(DirectUpload.upload_id == upload_id)
+                    .values(checking_since=None)
+                )
+
+    def _claim(self, upload_id: str) -> bool:
+        """Only one request completes an upload at a time (a conditional update)."""
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(DirectUpload)
+                .where(
+                    DirectUpload.upload_id == upload_id,
+                    or_(
+                        DirectUpload.checking_since.is_(None),
+                        DirectUpload.checking_since < now() - CHECK_LEASE,
+                    ),
+                )
+                .values(checking_since=now())
+            )
+            return int(getattr(taken, "rowcount", 0)) == 1
+
+    def _check_and_accept(self, caller: Caller, upload_id: str) -> UploadState:
+        with self.sessions() as session:
+            upload = self._owned(session, caller, upload_id)
+            direct = session.get(DirectUpload, upload_id)
+            if direct is None:
+                raise UploadError(409, "parts_missing", "no part was sent yet")
+            key, multipart_id, part_size = direct.key, direct.multipart_id, direct.part_size
+            length, expected = upload.length, upload.sha256
+            declared, filename = _declared(caller, upload), upload.event.get("filename")
+        self._assemble(upload_id, key, multipart_id, length, part_size)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
+            path = Path(tmp) / "original"
+            if self._fetch_sha256(key, path) != expected:
+                self._restart(upload_id, key)
+                raise UploadError(
+                    422,
+                    "sha256_mismatch",
+                    "the assembled bytes do not match the declared SHA-256; send again",
+                )
+            # The object is exactly the declared bytes now, so it may be sealed as the original
+            # before the intake probes it: bytes that are not media fail for every sender.
+            self._seal(key, expected, self._content_type(path))
+            try:
+                accepted = self.intake.accept(path, filename, declared, caller.owner, expected)
+            except MediaError as exc:
+                self._fail(upload_id, key, exc.reason)
+                raise UploadError(exc.status, "bad_media", exc.reason) from exc
+        with self.sessions.begin() as session:
+            upload = self._owned(session, caller, upload_id)
+            upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
+            state = _state(upload)
+            done = session.get(DirectUpload, upload_id)
+            if done is not None:
+                session.delete(done)
+        if key != original_key(expected):
+            self.store.delete(key)
+        return state
+
+    def _assemble(
+        self, upload_id: str, key: str, multipart_id: str, length: int, part_size: int
+    ) -> None:
+        from minio.datatypes import Part as S3Part
+        from minio.error import S3Error
+
+        try:
+            held = self._parts_held(key, multipart_id)
+        except S3Error as exc:
+            # Assembled already by a request that died before taking the object in.
+            if exc.code == "NoSuchUpload" and self.store.exists(key):
+                return
+            raise
+        spans = part_spans(length, part_size)
+        missing = [n for n, _, size in spans if held.get(n, ("", -1))[1] != size]
+        if missing:
+            raise UploadError(
+                409, "parts_missing", f"send part(s) {', '.join(map(str, missing[:20]))} first"
+            )
+        if key.startswith("originals/") and self.store.exists(key):
+            # Another upload stored this original meanwhile: never assemble over it.
+            self._s3._abort_multipart_upload(self.store.bucket, key, multipart_id)
+            self._forget(upload_id, None, lambda upload: None)
+            raise UploadError(
+                409, "parts_missing", "the store received this file meanwhile; ask for a new plan"
+            )
+        parts = [S3Part(n, held[n][0]) for n, _, _ in spans]
+        self._s3._complete_multipart_upload(self.store.bucket, key, multipart_id, parts)
+
+    def _fetch_sha256(self, key: str, path: Path) -> str:
+        """Read the assembled object back once: its SHA-256, and a local copy to probe."""
+        digest = hashlib.sha256()
+        with path.open("wb") as out:
+            for block in self.store.iter_bytes(key, 4 << 20):
+                digest.update(block)
+                out.write(block)
+        return digest.hexdigest()
+
+    @staticmethod
+    def _content_type(path: Path) -> str:
+        """What the bytes are by their first bytes (the intake's full probe follows)."""
+        with path.open("rb") as fh:
+            sniffed = sniff(fh.read(512))
+        return sniffed[1] if sniffed else "application/octet-stream"
+
+    def _seal(self, key: str, sha256: str, content_type: str) -> None:
+        """Mark the checked object as the original: its SHA-256 as metadata (a copy onto
+        itself, which the store does without moving the bytes). Parts sent to a staging key
+        because the original was already stored leave the stored original as it is."""
+        from minio.commonconfig import REPLACE, CopySource
+
+        target = original_key(sha256)
+        if key != target and self.store.exists(target):
+            return
+        self._s3.copy_object(
+            self.store.bucket,
+            target,
+            CopySource(self.store.bucket, key),
+            metadata={"sha256": sha256, "Content-Type": content_type},
+            metadata_directive=REPLACE,
+        )
+
+    def _forget(self, upload_id: str, key: str | None, then: Callable[[Upload], None]) -> None:
+        """Drop the multipart record (the next plan starts afresh) and unchecked bytes."""
+        with self.sessions.begin() as session:
+            direct = session.get(DirectUpload, upload_id)
+            if direct is not None:
+                session.delete(direct)
+            upload = session.get(Upload, upload_id)
+            if upload is not None:
+                then(upload)
+            sealed = key is not None and self._sealed(session, key)
+        if key is not None and not sealed:
+            self.store.delete(key)
+
+    @staticmethod
+    def _sealed(session: Session, key: str) -> bool:
+        """Whether ``key`` is a checked original some submission already links to."""
+        return session.scalar(select(MediaObject.id).where(MediaObject.key == key)) is not None
+
+    def _restart(self, upload_id: str, key: str) -> None:
+        """A wrong SHA-256: drop the assembled object; the next plan starts afresh."""
+
+        def reopen(upload: Upload) -> None:
+            upload.offset = 0
+
+        self._forget(upload_id, key, reopen)
+
+    def _fail(self, upload_id: str, key: str, reason: str) -> None:
+        def failed(upload: Upload) -> None:
+            upload.state, upload.error = "failed", reason
+
+        self._forget(upload_id, key, failed)
+
+    def sweep(self) -> int:
+        """Abort the multipart uploads of uploads that expired, failed or were given up, or
+        that were completed by tus after a plan was asked for."""
+        from minio.error import S3Error
+
+        with self.sessions() as session:
+            stale = [
+                (d.upload_id, d.key, d.multipart_id)
+                for d, state in session.query(DirectUpload, Upload.state).join(
+                    Upload, Upload.id == DirectUpload.upload_id
+                )
+                if state in ("failed", "expired", "complete")
+            ]
+        for upload_id, key, multipart_id in stale:
+            with contextlib.suppress(S3Error):  # already gone: nothing to abort
+                self._s3._abort_multipart_upload(self.store.bucket, key, multipart_id)
+            with self.sessions.begin() as session:
+                direct = session.get(DirectUpload, upload_id)
+                if direct is not None:
+                    session.delete(direct)
+        return len(stale)
