@@ -13,10 +13,12 @@ from ingest.media import MediaInfo
 from ingest.store import sha256_file
 from ingest.tracks import Point
 from models.registry import ModelSet
+from models.types import chars_as_lists
 from workers.evidence import Context, build, keyframes
 from workers.frames import Frame
 from workers.jobs import Outcome, recognise_file
 from workers.rules import RuleBook
+from workers.vehicles import vehicle_rows
 
 
 def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:
@@ -82,6 +84,7 @@ def process_file(
                 "plate": candidate.plate,
                 "plate_confidence": candidate.plate_confidence,
                 "plate_colour": candidate.plate_colour,
+                "plate_chars": chars_as_lists(candidate.plates.chars) if candidate.plates else [],
                 "vehicle_class": candidate.vehicle_class,
                 "t_start": f0.t_start,
                 "t_end": f0.t_end,
@@ -101,6 +104,7 @@ def process_file(
         "models": model_infos,
         "rules": {"source": book.source, "version": book.version},
         "tracks": len(outcome.facts.tracks),
+        "vehicles": vehicle_rows(outcome.facts, outcome.analysis.plate_groups),
         "cases": cases,
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
