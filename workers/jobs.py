@@ -20,6 +20,7 @@ from ingest.services import Services
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
+from models.types import chars_as_lists
 from workers.clones import flag_clones, join_incidents
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
@@ -187,6 +188,7 @@ class SubmissionProcessor:
                     plate=candidate.plate,
                     plate_confidence=candidate.plate_confidence,
                     plate_colour=candidate.plate_colour,
+                    plate_chars=chars_as_lists(candidate.plates.chars) if candidate.plates else [],
                     vehicle_class=candidate.vehicle_class,
                     t_start=f.t_start,
                     t_end=f.t_end,

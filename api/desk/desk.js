@@ -1,7 +1,9 @@
 // The review desk: one case on screen, one key per decision. Talks to the JSON API only.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null };
+const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null, alts: null };
+// A plate character read with less probability than this is marked, and its alternatives offered.
+const UNSURE = 0.9;
 
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
@@ -47,6 +49,7 @@ function show(c) {
   else { clip.removeAttribute("src"); clip.classList.add("hidden"); }
   $("crop").src = byRole.plate_crop || ""; $("crop").classList.toggle("hidden", !byRole.plate_crop);
   $("plate").value = c.plate || "";
+  showChars(c);
   const facts = {
     case: c.id, status: c.status, violation: c.violation, vehicle: `${c.vehicle_class}, plate ${c.plate_colour || "?"}`,
     "plate conf.": c.plate_confidence.toFixed(2), time: c.observed_at || c.taken_at || "unknown",
@@ -65,6 +68,43 @@ function show(c) {
   if (c.duplicates.length) { const d = document.createElement("div"); d.className = "flag"; d.textContent = `⚑ same incident as ${c.duplicates.join(", ")}`; $("flags").append(d); }
   drawMap(c);
   for (const li of $("queue-list").children) li.classList.remove("current");
+}
+
+function showChars(c) {
+  // The read's characters, the unsure ones marked; the least sure one's alternatives on keys 1-2.
+  const box = $("plate-chars"); box.innerHTML = ""; state.alts = null;
+  const chars = c.plate_chars || [];
+  if (!c.plate || chars.length !== [...c.plate].length) return;
+  const unsure = chars.map((a, i) => [a[0][1], i]).filter(([p]) => p < UNSURE).sort((a, b) => a[0] - b[0]);
+  chars.forEach((alts, i) => {
+    const span = document.createElement("span"); span.className = "char"; span.textContent = alts[0][0];
+    span.title = alts.map(([ch, p]) => `${ch} ${p.toFixed(2)}`).join(" · ");
+    if (alts[0][1] < UNSURE) { span.classList.add("unsure"); span.onclick = () => selectPosition(i); }
+    box.append(span);
+  });
+  const ol = document.createElement("ol"); ol.id = "alternatives"; box.append(ol);
+  if (unsure.length) selectPosition(unsure[0][1]);
+}
+
+function selectPosition(i) {
+  const chars = state.current.plate_chars, ol = $("alternatives");
+  state.alts = { position: i, options: chars[i].slice(1).filter(([, p]) => p > 0) };
+  [...$("plate-chars").querySelectorAll(".char")].forEach((s, n) => s.classList.toggle("selected", n === i));
+  ol.innerHTML = "";
+  const head = document.createElement("li"); head.textContent = `character ${i + 1} (${chars[i][0][0]} ${chars[i][0][1].toFixed(2)}):`; ol.append(head);
+  state.alts.options.forEach(([ch, p], n) => {
+    const li = document.createElement("li"); li.dataset.char = ch;
+    li.innerHTML = "<kbd></kbd> "; li.firstChild.textContent = String(n + 1); li.append(`${ch} ${p.toFixed(2)}`);
+    li.onclick = () => applyAlternative(n); ol.append(li);
+  });
+}
+
+function applyAlternative(n) {
+  const a = state.alts; if (!a || !a.options[n]) return false;
+  const chars = [...$("plate").value]; chars[a.position] = a.options[n][0];
+  $("plate").value = chars.join(""); state.plateEdited = true;
+  say(`character ${a.position + 1} set to ${a.options[n][0]}: ${$("plate").value} (C to confirm)`);
+  return true;
 }
 
 function drawMap(c) {
@@ -153,7 +193,8 @@ document.addEventListener("keydown", async (ev) => {
   }
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
   const key = ev.key.toLowerCase();
-  if (key === "c") { ev.preventDefault(); await confirm(); }
+  if ((key === "1" || key === "2") && state.alts) { ev.preventDefault(); applyAlternative(Number(key) - 1); }
+  else if (key === "c") { ev.preventDefault(); await confirm(); }
   else if (key === "r") { ev.preventDefault(); openReasons(); }
   else if (key === "e") { ev.preventDefault(); $("plate").focus(); $("plate").select(); }
   else if (key === "j") {
