@@ -1,7 +1,7 @@
 // The review desk: one case on screen, one key per decision. Talks to the JSON API only.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null, alts: null };
+const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null, alts: [] };
 // A plate character read with less probability than this is marked, and its alternatives offered.
 const UNSURE = 0.9;
 
@@ -71,39 +71,35 @@ function show(c) {
 }
 
 function showChars(c) {
-  // The read's characters, the unsure ones marked; the least sure one's alternatives on keys 1-2.
-  const box = $("plate-chars"); box.innerHTML = ""; state.alts = null;
+  // The read's characters with the unsure ones marked; the alternatives of every unsure
+  // character, in plate order (the province first), on keys 1-9: one key applies one.
+  const box = $("plate-chars"); box.innerHTML = ""; state.alts = [];
   const chars = c.plate_chars || [];
   if (!c.plate || chars.length !== [...c.plate].length) return;
-  const unsure = chars.map((a, i) => [a[0][1], i]).filter(([p]) => p < UNSURE).sort((a, b) => a[0] - b[0]);
   chars.forEach((alts, i) => {
     const span = document.createElement("span"); span.className = "char"; span.textContent = alts[0][0];
     span.title = alts.map(([ch, p]) => `${ch} ${p.toFixed(2)}`).join(" · ");
-    if (alts[0][1] < UNSURE) { span.classList.add("unsure"); span.onclick = () => selectPosition(i); }
+    if (alts[0][1] < UNSURE) {
+      span.classList.add("unsure");
+      for (const [ch, p] of alts.slice(1)) if (p >= 0.005 && state.alts.length < 9) state.alts.push({ position: i, char: ch, p });
+    }
     box.append(span);
   });
   const ol = document.createElement("ol"); ol.id = "alternatives"; box.append(ol);
-  if (unsure.length) selectPosition(unsure[0][1]);
-}
-
-function selectPosition(i) {
-  const chars = state.current.plate_chars, ol = $("alternatives");
-  state.alts = { position: i, options: chars[i].slice(1).filter(([, p]) => p > 0) };
-  [...$("plate-chars").querySelectorAll(".char")].forEach((s, n) => s.classList.toggle("selected", n === i));
-  ol.innerHTML = "";
-  const head = document.createElement("li"); head.textContent = `character ${i + 1} (${chars[i][0][0]} ${chars[i][0][1].toFixed(2)}):`; ol.append(head);
-  state.alts.options.forEach(([ch, p], n) => {
-    const li = document.createElement("li"); li.dataset.char = ch;
-    li.innerHTML = "<kbd></kbd> "; li.firstChild.textContent = String(n + 1); li.append(`${ch} ${p.toFixed(2)}`);
+  state.alts.forEach((a, n) => {
+    const li = document.createElement("li"); li.dataset.char = a.char; li.dataset.position = String(a.position);
+    li.innerHTML = "<kbd></kbd> "; li.firstChild.textContent = String(n + 1);
+    li.append(`${a.position + 1}: ${a.char} ${a.p.toFixed(2)}`);
     li.onclick = () => applyAlternative(n); ol.append(li);
   });
 }
 
 function applyAlternative(n) {
-  const a = state.alts; if (!a || !a.options[n]) return false;
-  const chars = [...$("plate").value]; chars[a.position] = a.options[n][0];
+  const a = state.alts[n]; if (!a) return false;
+  const chars = [...$("plate").value]; chars[a.position] = a.char;
   $("plate").value = chars.join(""); state.plateEdited = true;
-  say(`character ${a.position + 1} set to ${a.options[n][0]}: ${$("plate").value} (C to confirm)`);
+  [...$("plate-chars").querySelectorAll(".char")][a.position].textContent = a.char;
+  say(`character ${a.position + 1} set to ${a.char}: ${$("plate").value} (C to confirm)`);
   return true;
 }
 
@@ -193,7 +189,7 @@ document.addEventListener("keydown", async (ev) => {
   }
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
   const key = ev.key.toLowerCase();
-  if ((key === "1" || key === "2") && state.alts) { ev.preventDefault(); applyAlternative(Number(key) - 1); }
+  if (/^[1-9]$/.test(key) && state.alts[Number(key) - 1]) { ev.preventDefault(); applyAlternative(Number(key) - 1); }
   else if (key === "c") { ev.preventDefault(); await confirm(); }
   else if (key === "r") { ev.preventDefault(); openReasons(); }
   else if (key === "e") { ev.preventDefault(); $("plate").focus(); $("plate").select(); }
