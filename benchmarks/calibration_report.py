@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from models.calibration import PLATT, calibrated, expected_calibration_error, features, fit_platt
+from models.calibration import PLATT, calibrated, expected_calibration_error, fit_platt
 
 SURE = 0.95
 
@@ -19,31 +19,21 @@ def in_fit_half(file: str) -> bool:
     return zlib.crc32(Path(file).name.encode()) % 2 == 0
 
 
-def _alternatives(chars: list[list[list[Any]]]) -> tuple[tuple[tuple[str, float], ...], ...]:
-    return tuple(tuple((str(c), float(p)) for c, p in position) for position in chars)
-
-
-def _agreement(row: dict[str, Any]) -> float:
-    return float(row.get("agreement", 1.0))
-
-
 def report_calibration(
     backend: str, rows: list[dict[str, Any]], fit: bool, png: Path | None
 ) -> dict[str, Any] | None:
     """ECE and the error rate of sure reads on the held-back half (reads with per-character
     probabilities only); with ``fit``, new coefficients from the fit half first."""
-    usable = [r for r in rows if r["chars"]]
+    usable = [r for r in rows if r["features"]]
     if not usable:
         return None
     coefficients: tuple[float, ...] = PLATT
     if fit:
-        train = [r for r in rows if r["fit_half"]]
-        x = [features(_alternatives(r["chars"]), _agreement(r)) for r in train]
-        coefficients = fit_platt(x, [r["right"] for r in train])
+        train = [r for r in usable if r["fit_half"]]
+        coefficients = fit_platt([r["features"] for r in train], [r["right"] for r in train])
         print(f"{backend}: fitted PLATT = {coefficients}")
-        for r in rows:
-            if r["chars"]:
-                r["confidence"] = calibrated(_alternatives(r["chars"]), _agreement(r), coefficients)
+        for r in usable:
+            r["confidence"] = calibrated(r["features"], coefficients)
     held = [r for r in rows if not r["fit_half"]]
     confidence = [float(r["confidence"]) for r in held]
     right = [bool(r["right"]) for r in held]

@@ -38,7 +38,7 @@ import numpy as np
 from benchmarks.calibration_report import in_fit_half, report_calibration
 from models.plate_reader import rectify
 from models.plate_reader_paddle import PaddleUnavailable
-from models.registry import PLATE_READERS, ModelSet
+from models.registry import PLATE_READERS, ModelSet, parse_province_prior
 from models.types import Image, PlateText, chars_as_lists
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -153,10 +153,7 @@ def main() -> None:
     for row in rows:
         by_file.setdefault(row["file"], []).append(row)
     sets: dict[str, list[tuple[Image, list[dict[str, str]]]]] = {"clean": []}
-    prior = None
-    if args.province_prior:
-        province, _, weight = args.province_prior.partition(":")
-        prior = (province, float(weight or 2.0))
+    prior = parse_province_prior(args.province_prior)
     for i, (file, labelled) in enumerate(by_file.items()):
         image = cv2.imread(str(args.labels.parent / file))
         if image is None:
@@ -209,7 +206,7 @@ def main() -> None:
                             "chars": chars_as_lists(read.chars),
                             "colour": colour,
                             "right": text == row["plate_text"],
-                            "agreement": read.agreement,
+                            "features": list(read.features),
                             "fit_half": in_fit_half(row["file"]),
                         }
                     )

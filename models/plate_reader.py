@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from models.calibration import calibrated
+from models.calibration import calibrated, features, image_quality
 from models.ctc import decode_slots_at, plate_slots
 from models.grammar import PLATE_ALPHABET, PROVINCES, is_valid_plate, normalise
 from models.onnx import session
@@ -166,34 +166,40 @@ class CtcPlateReader:
 
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
         """Read a rectified plate image (see :func:`rectify`)."""
+        quality = image_quality(plate_image)
         if not double_layer:
-            return self._read_single(plate_image)
+            return self._read_single(plate_image, quality)
         h = plate_image.shape[0]
         top, _, top_chars = self._read_top_row(plate_image)
         bottom, _, bottom_chars = self._read_line(plate_image[int(h * 0.36) :], False)
-        return self._plate(top + bottom, (*top_chars, *bottom_chars))
+        return self._plate(top + bottom, (*top_chars, *bottom_chars), quality)
 
     def _plate(
-        self, raw: str, chars: tuple[Alternatives, ...], agreement: float = 1.0
+        self,
+        raw: str,
+        chars: tuple[Alternatives, ...],
+        quality: tuple[float, ...],
+        agreement: float = 1.0,
     ) -> PlateText:
         text = normalise(raw)
         valid = is_valid_plate(text)
         if len(chars) != len(text):
             chars = ()
-        confidence = calibrated(chars, agreement) if valid else 0.0
-        return PlateText(text, confidence, valid, chars, agreement)
+        seen = features(chars, agreement, quality) if chars else ()
+        confidence = calibrated(seen) if valid else 0.0
+        return PlateText(text, confidence, valid, chars, agreement, seen)
 
-    def _read_single(self, plate_image: Image) -> PlateText:
+    def _read_single(self, plate_image: Image, quality: tuple[float, ...]) -> PlateText:
         """Read the plate as it is; unless that read is clear (CLEAR_READ), read it again with
         its contrast restored (dusk, haze) and smoothed (compression blocks), in one batch; the
-        read most views agree on (then the surest) wins; if none reads as a plate, decoding
+        surest read (mean character probability) wins; if none reads as a plate, decoding
         held to the plate's shape tries again.
         Measured with benchmarks/plates.py --degrade: 72 % -> 81 % (views) -> 83 % (shape),
         clean 100 %."""
         first = self._probs(self._tensor(plate_image))
-        text, _, chars = self._decode(first[0], True)
-        plain = self._plate(text, chars)
-        if plain.valid and plain.lowest_char >= CLEAR_READ:
+        text, sureness, chars = self._decode(first[0], True)
+        plain = self._plate(text, chars, quality)
+        if plain.valid and sureness >= CLEAR_READ:
             return plain  # a clear plate needs no second look (most frames of a clip)
         smooth = np.asarray(cv2.GaussianBlur(plate_image, (3, 3), 0), np.uint8)
         views = [_restore_contrast(plate_image), smooth]
@@ -203,18 +209,20 @@ class CtcPlateReader:
         decoded = [self._decode(p, True) for p in probs]
         texts = [normalise(d[0]) for d in decoded]
         reads = [
-            self._plate(d[0], d[2], sum(t == texts[n] for t in texts) / len(texts))
+            (self._plate(d[0], d[2], quality, sum(t == texts[n] for t in texts) / len(texts)), d[1])
             for n, d in enumerate(decoded)
         ]
-        best = max(reads, key=lambda r: (r.valid, r.agreement, r.lowest_char))
+        best = max(reads, key=lambda r: (r[0].valid, r[1]))[0]
         if best.valid:
             return best
         h, w = plate_image.shape[:2]
         width = min(MAX_WIDTH, math.ceil(48 * w / h))  # the steps that see the plate, not padding
         steps = math.ceil(probs.shape[1] * width / max(320, width)) + 1
-        return self._read_as_plate(probs[:, :steps].mean(axis=0)) or best
+        return self._read_as_plate(probs[:, :steps].mean(axis=0), quality) or best
 
-    def _read_as_plate(self, probs: npt.NDArray[np.float32]) -> PlateText | None:
+    def _read_as_plate(
+        self, probs: npt.NDArray[np.float32], quality: tuple[float, ...]
+    ) -> PlateText | None:
         """When no view reads as a plate: the most probable alignment of the views' mean that
         emits a plate's 7 or 8 characters, one per position (see models/ctc.py), provided it
         is nearly as probable as the model's own best path (within SHAPE_SLACK nats) and its
@@ -238,7 +246,7 @@ class CtcPlateReader:
         if not found:
             return None
         _, text, chars = max(found, key=lambda f: f[0])
-        return self._plate(text, chars, agreement=0.0)  # no view read it as a plate
+        return self._plate(text, chars, quality, agreement=0.0)  # no view read it as a plate
 
 
 class OnnxPlateReader(CtcPlateReader):

@@ -72,6 +72,8 @@ class PlateText:
     agreement: float = 1.0
     """The share of the views of the plate (plain, contrast-restored, smoothed) that read the
     same text; 1.0 when one clear view sufficed."""
+    features: tuple[float, ...] = ()
+    """What the confidence was calibrated from (models/calibration.py: ``features``)."""
 
     @property
     def lowest_char(self) -> float:

@@ -220,7 +220,11 @@ def process(
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     models = ModelSet(
-        settings.models_dir, settings.detector, settings.plate_detector_size, settings.plate_reader
+        settings.models_dir,
+        settings.detector,
+        settings.plate_detector_size,
+        settings.plate_reader,
+        settings.plate_province_prior,
     )
     with _progress() as progress:
         task = progress.add_task(f"{path.name}", total=None)

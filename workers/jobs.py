@@ -39,7 +39,9 @@ EXTENSIONS = {
 
 def models_for(services: Services) -> ModelSet:
     s = services.settings
-    return ModelSet(s.models_dir, s.detector, s.plate_detector_size, s.plate_reader)
+    return ModelSet(
+        s.models_dir, s.detector, s.plate_detector_size, s.plate_reader, s.plate_province_prior
+    )
 
 
 def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
