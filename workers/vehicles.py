@@ -92,6 +92,8 @@ def fuse(
         return VehicleClass("car", False, f"plate {ratio:.0%} of the box width: not a {kind}")
     if kind == "unknown" and plate:
         return VehicleClass("car", False, "plate without a detected vehicle")
+    if plate:
+        return VehicleClass(kind, False, f"{kind}; a {colour} plate fits vehicles of any size")
     return VehicleClass(kind, False, "no plate to check the class against")
 
 
