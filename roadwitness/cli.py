@@ -152,7 +152,7 @@ def _cases_table(title: str, rows: list[dict[str, Any]], expected: dict[str, str
 
 def _vehicles_table(rows: list[dict[str, Any]]) -> Table:
     """Every vehicle seen, with its plate and, per character, the runner-up where it is
-    unsure (below 0.9)."""
+    unsure (below 0.95)."""
     table = Table(title=f"{len(rows)} vehicle(s)")
     for column in ("track", "class", "plate", "conf", "colour", "unsure characters", "t (s)"):
         table.add_column(column, no_wrap=True)
@@ -160,7 +160,7 @@ def _vehicles_table(rows: list[dict[str, Any]]) -> Table:
         unsure = [
             f"{n + 1}:{alts[0][0]}/{alts[1][0]} {alts[0][1]:.2f}"
             for n, alts in enumerate(row["chars"])
-            if alts[0][1] < 0.9 and len(alts) > 1
+            if alts[0][1] < 0.95 and len(alts) > 1
         ]
         table.add_row(
             str(row["track"]),

@@ -3,7 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null, alts: [] };
 // A plate character read with less probability than this is marked, and its alternatives offered.
-const UNSURE = 0.9;
+const UNSURE = 0.95;
 
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
