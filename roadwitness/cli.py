@@ -150,30 +150,6 @@ def _cases_table(title: str, rows: list[dict[str, Any]], expected: dict[str, str
     return table
 
 
-def _vehicles_table(rows: list[dict[str, Any]]) -> Table:
-    """Every vehicle seen, with its plate and, per character, the runner-up where it is
-    unsure (below 0.95)."""
-    table = Table(title=f"{len(rows)} vehicle(s)")
-    for column in ("track", "class", "plate", "conf", "colour", "unsure characters", "t (s)"):
-        table.add_column(column, no_wrap=True)
-    for row in rows:
-        unsure = [
-            f"{n + 1}:{alts[0][0]}/{alts[1][0]} {alts[0][1]:.2f}"
-            for n, alts in enumerate(row["chars"])
-            if alts[0][1] < 0.95 and len(alts) > 1
-        ]
-        table.add_row(
-            str(row["track"]),
-            row["class"] + ("" if row["class_confirmed"] else "?"),
-            row["plate"] or "(unread)",
-            f"{row['plate_confidence']:.2f}",
-            row["plate_colour"] or "-",
-            ", ".join(unsure) or "-",
-            f"{row['t_start']:.1f}–{row['t_end']:.1f}",
-        )
-    return table
-
-
 def _read_track(path: Path) -> tuple[Any, ...]:
     from ingest.tracks import parse
 
@@ -246,7 +222,9 @@ def process(
         except (MediaError, ModelUnavailable) as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
-    console.print(_vehicles_table(summary["vehicles"]))
+    from roadwitness.vehicles_table import vehicles_table
+
+    console.print(vehicles_table(summary["vehicles"]))
     rows = [{"source": str(path), **c} for c in summary["cases"]]
     console.print(
         _cases_table(f"{len(rows)} case(s) from {outcome.analysis.frames} frame(s)", rows, {})
