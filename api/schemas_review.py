@@ -29,6 +29,11 @@ class CaseSummary(BaseModel):
     plate: str | None = Field(description="None when no plate could be read.")
     plate_confidence: float
     plate_colour: str | None
+    plate_chars: list[list[tuple[str, float]]] = Field(
+        default=[],
+        description="Per plate position, the reader's top three characters with their "
+        "probabilities, the read one first (empty when unknown).",
+    )
     vehicle_class: str
     t_start: float
     t_end: float

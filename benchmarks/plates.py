@@ -10,7 +10,16 @@ counts a row as read when any plate read in the photo matches it. ``--degrade``
 adds seeded variants of each image made the way real evidence is made harder (a distant car
 with the plate at most 60 px wide, motion blur, heavy JPEG compression, dusk with sensor
 noise) and reports them apart. Prints exact-plate match, character accuracy, colour accuracy
-and ms per image; ``--json`` writes {backend: {exact_match, char_accuracy, ms_per_image, n}}.
+and ms per image; ``--json`` writes {backend: {exact_match, char_accuracy, ms_per_image, n,
+sets, rows, calibration}}: ``rows`` holds one row per image and plate (``file``, ``set``,
+``truth``, ``read``, ``confidence``, ``chars`` (per position the top three ``[char, p]``),
+``colour``, ``right``).
+
+Calibration: the labelled files are split in two by a hash of their name. ``--fit`` fits the
+Platt calibrator (models/calibration.py) on the reads of the first half (clean and degraded)
+and prints the coefficients to put in ``PLATT``; every run reports, on the other half, the
+expected calibration error, how often reads at confidence >= 0.95 are wrong, and (with
+``--reliability PNG``) a reliability diagram.
 """
 
 from __future__ import annotations
@@ -26,10 +35,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.calibration_report import in_fit_half, report_calibration
 from models.plate_reader import rectify
 from models.plate_reader_paddle import PaddleUnavailable
-from models.registry import PLATE_READERS, ModelSet
-from models.types import Image
+from models.registry import PLATE_READERS, ModelSet, parse_province_prior
+from models.types import Image, PlateText, chars_as_lists
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -82,27 +92,33 @@ def char_accuracy(read: str, truth: str) -> float:
     return max(0.0, 1.0 - previous[-1] / max(len(truth), 1))
 
 
+NOTHING = PlateText("", 0.0, False)
+
+
 def read_image(
     models: ModelSet, reader: Any, image: Image, kind: str
-) -> list[tuple[str, str | None]]:
-    """(text, colour) of every plate in the image, most confident detection first; the text
-    is empty where the read breaks the plate grammar."""
+) -> list[tuple[PlateText, str | None]]:
+    """(read, colour) of every plate in the image, most confident detection first; a read
+    that breaks the plate grammar counts as no read."""
     if kind == "plate_crop":
-        return [(reader.read(image).text, models.colour.classify(image)[0])]
-    reads: list[tuple[str, str | None]] = []
+        text = reader.read(image)
+        return [(text if text.valid else NOTHING, models.colour.classify(image)[0])]
+    reads: list[tuple[PlateText, str | None]] = []
     for plate in models.plates.detect(image):
         crop = rectify(image, plate)
         text = reader.read(crop, plate.double_layer)
-        reads.append(((text.text if text.valid else ""), models.colour.classify(crop)[0]))
-    return reads or [("", None)]
+        reads.append((text if text.valid else NOTHING, models.colour.classify(crop)[0]))
+    return reads or [(NOTHING, None)]
 
 
-def judged(reads: list[tuple[str, str | None]], truth: str, rows: int) -> tuple[str, str | None]:
+def judged(
+    reads: list[tuple[PlateText, str | None]], truth: str, rows: int
+) -> tuple[PlateText, str | None]:
     """The read a row is judged on: the first plate, or with several labelled plates in one
     photo, the read closest to this row's label."""
     if rows == 1:
         return reads[0]
-    return max(reads, key=lambda read: char_accuracy(read[0], truth))
+    return max(reads, key=lambda read: char_accuracy(read[0].text, truth))
 
 
 def variants(image: Image, kind: str, plate_width: float, seed: int) -> dict[str, Image]:
@@ -125,6 +141,9 @@ def main() -> None:
     parser.add_argument("--degrade", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--fit", action="store_true", help="fit the calibrator on half the data")
+    parser.add_argument("--reliability", type=Path, help="reliability diagram (PNG)")
+    parser.add_argument("--province-prior", help="e.g. 粤:2 (the deployment's own province)")
     args = parser.parse_args()
     with args.labels.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -134,6 +153,7 @@ def main() -> None:
     for row in rows:
         by_file.setdefault(row["file"], []).append(row)
     sets: dict[str, list[tuple[Image, list[dict[str, str]]]]] = {"clean": []}
+    prior = parse_province_prior(args.province_prior)
     for i, (file, labelled) in enumerate(by_file.items()):
         image = cv2.imread(str(args.labels.parent / file))
         if image is None:
@@ -160,7 +180,10 @@ def main() -> None:
         except PaddleUnavailable as exc:
             print(f"{backend:16}skipped: {exc}")
             continue
+        if prior is not None and hasattr(reader, "province_prior"):
+            reader.province_prior = prior
         results[backend] = {}
+        rows_out: list[dict[str, Any]] = []
         for name, items in sets.items():
             exact = chars = colour_ok = colour_n = 0.0
             n = 0
@@ -169,9 +192,24 @@ def main() -> None:
                 reads = read_image(models, reader, image, labelled[0].get("kind") or "")
                 for row in labelled:
                     n += 1
-                    text, colour = judged(reads, row["plate_text"], len(labelled))
+                    read, colour = judged(reads, row["plate_text"], len(labelled))
+                    text = read.text
                     exact += text == row["plate_text"]
                     chars += char_accuracy(text, row["plate_text"])
+                    rows_out.append(
+                        {
+                            "file": row["file"],
+                            "set": name,
+                            "truth": row["plate_text"],
+                            "read": text,
+                            "confidence": read.confidence,
+                            "chars": chars_as_lists(read.chars),
+                            "colour": colour,
+                            "right": text == row["plate_text"],
+                            "features": list(read.features),
+                            "fit_half": in_fit_half(row["file"]),
+                        }
+                    )
                     truth = (row.get("plate_colour") or "").split(" ")[0]
                     if truth in ("blue", "green", "yellow") and "double" not in row["plate_colour"]:
                         colour_n += 1
@@ -190,8 +228,20 @@ def main() -> None:
                 f"{backend:16}{name:18}{n:>5}{100 * entry['exact_match']:>9.1f}"
                 f"{100 * entry['char_accuracy']:>8.1f}{colour_pct:>10}{ms:>8.1f}"
             )
+        results[backend]["rows"] = [r for r in rows_out if r["set"] != "degraded"]
+        results[backend]["calibration"] = report_calibration(
+            backend, results[backend]["rows"], args.fit, args.reliability
+        )
     if args.json:
-        flat = {b: {**r["clean"], "sets": r} for b, r in results.items()}
+        flat = {
+            b: {
+                **r["clean"],
+                "sets": {k: v for k, v in r.items() if k not in ("rows", "calibration")},
+                "calibration": r["calibration"],
+                "rows": r["rows"],
+            }
+            for b, r in results.items()
+        }
         args.json.write_text(json.dumps(flat, ensure_ascii=False, indent=2))
 
 

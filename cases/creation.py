@@ -45,6 +45,8 @@ class NewCase:
     plate: str | None
     plate_confidence: float
     plate_colour: str | None
+    plate_chars: list[Any]
+    """Per position the top three ``[char, p]`` of the plate read (the desk offers them)."""
     vehicle_class: str
     t_start: float
     t_end: float
@@ -131,6 +133,7 @@ def _case(submission: Submission, found: NewCase, version: str, models: dict[str
         plate=found.plate,
         plate_confidence=found.plate_confidence,
         plate_colour=found.plate_colour,
+        plate_chars=found.plate_chars,
         vehicle_class=found.vehicle_class,
         t_start=found.t_start,
         t_end=found.t_end,

@@ -174,6 +174,8 @@ class Case(Base):
     """None when no plate could be read (a covered-plate candidate)."""
     plate_confidence: Mapped[float] = mapped_column(Float)
     plate_colour: Mapped[str | None] = mapped_column(String(10))
+    plate_chars: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Per plate position, the reader's top three ``[char, p]`` (the officer's alternatives)."""
     vehicle_class: Mapped[str] = mapped_column(String(20))
     t_start: Mapped[float] = mapped_column(Float)
     t_end: Mapped[float] = mapped_column(Float)

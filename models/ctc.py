@@ -37,6 +37,15 @@ def decode_slots(
     """Viterbi over (position k, symbol j) states, vectorised over the states. Returns the
     charset indices, the path's log probability and the mean peak probability of its
     characters; None if the matrix has too few steps for a plate."""
+    found = decode_slots_at(probs, slots, blank)
+    return None if found is None else found[:3]
+
+
+def decode_slots_at(
+    probs: Probs, slots: list[npt.NDArray[np.int64]], blank: int = 0
+) -> tuple[list[int], float, float, list[int]] | None:
+    """:func:`decode_slots`, plus for each position the step where its character peaks (where
+    the model's alternatives for that position are read)."""
     steps, length = probs.shape[0], len(slots)
     if steps < length:
         return None
@@ -79,10 +88,12 @@ def decode_slots(
     k = length - 1 if in_char else length
     picked: list[int | None] = [None] * length
     peaks = [0.0] * length
+    at = [0] * length
     for t in range(steps - 1, -1, -1):
         if in_char:
             picked[k] = int(symbols[k, j])
-            peaks[k] = max(peaks[k], float(probs[t, symbols[k, j]]))
+            if float(probs[t, symbols[k, j]]) >= peaks[k]:
+                peaks[k], at[k] = float(probs[t, symbols[k, j]]), t
             step = int(move[t, k, j])
             if step == 1:
                 in_char = False
@@ -92,4 +103,4 @@ def decode_slots(
             k, j, in_char = k - 1, int(gap_sym[t, k]), True
     if any(p is None for p in picked):
         return None
-    return [p for p in picked if p is not None], score, float(np.mean(peaks))
+    return [p for p in picked if p is not None], score, float(np.mean(peaks)), at

@@ -9,6 +9,7 @@ Paddle Inference (models/plate_reader_paddle.py); everything around it is shared
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from models.ctc import decode_slots, plate_slots
+from models.calibration import calibrated, features, image_quality
+from models.ctc import decode_slots_at, plate_slots
 from models.grammar import PLATE_ALPHABET, PROVINCES, is_valid_plate, normalise
 from models.onnx import session
-from models.types import Image, ModelInfo, PlateDetection, PlateText
+from models.types import Alternatives, Image, ModelInfo, PlateDetection, PlateText
 
 SINGLE_SIZE = (168, 48)
 MAX_WIDTH = 640
@@ -43,6 +45,24 @@ def rectify(image: Image, plate: PlateDetection) -> Image:
     return np.asarray(warped, dtype=np.uint8)
 
 
+def _deblocked(image: Image) -> Image:
+    """Compression blocks and salt noise smoothed away, edges kept (median)."""
+    return np.asarray(cv2.medianBlur(image, 3), np.uint8)
+
+
+def _edge_preserved(image: Image) -> Image:
+    return np.asarray(cv2.bilateralFilter(image, 5, 40, 5), np.uint8)
+
+
+def _widened(image: Image) -> Image:
+    """The plate with a margin of its own edge pixels: a character cut at the border (the
+    province, most often) gets room, and the network's steps fall differently."""
+    margin = max(1, image.shape[1] // 20)
+    return np.asarray(
+        cv2.copyMakeBorder(image, 0, 0, margin, margin, cv2.BORDER_REPLICATE), np.uint8
+    )
+
+
 def _restore_contrast(image: Image) -> Image:
     lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
     clahe = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(2, 6))
@@ -52,7 +72,11 @@ def _restore_contrast(image: Image) -> Image:
 
 class CtcPlateReader:
     """PP-OCRv4 mobile recogniser with plate-constrained CTC decoding; a subclass runs the
-    network (``_infer``: a batch of 1x3x48xW tensors to per-step character probabilities)."""
+    network (``_infer``: a batch of 1x3x48xW tensors to per-step character probabilities).
+
+    Every read carries, per position, the top three characters the position allows (province,
+    letter, letter/digit/suffix) and a confidence calibrated to the chance that the whole
+    plate is right. No province is favoured unless a deployment sets ``province_prior``."""
 
     name = ""
 
@@ -63,9 +87,25 @@ class CtcPlateReader:
         self._allowed = np.array([0, *allowed])
         self._province = np.array([i for i, c in enumerate(self._charset) if c and c in PROVINCES])
         self._slots = plate_slots(self._charset)
+        seven = self._slots[7]
+        self._position_sets = (seven[0], seven[1], seven[6])  # province, letter, the rest
+        self.province_prior: tuple[str, float] | None = None
+        """(province, weight): the deployment's own province counts ``weight`` times as likely
+        before reading (Shenzhen: ("粤", 2.0)); None (the default) favours none."""
 
     def _infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         raise NotImplementedError
+
+    def _probs(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The network's per-step probabilities, with the province prior applied if set."""
+        probs = self._infer(batch)
+        if self.province_prior is None:
+            return probs
+        province, weight = self.province_prior
+        index = self._charset.index(province)
+        probs = probs.copy()
+        probs[:, :, index] *= weight
+        return np.asarray(probs / probs.sum(axis=2, keepdims=True), np.float32)
 
     def _tensor(self, crop: Image) -> npt.NDArray[np.float32]:
         """PP-OCR's own input: height 48, aspect kept, zero-padded on the right to at least
@@ -77,82 +117,147 @@ class CtcPlateReader:
         tensor[0, :, :, :width] = ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
         return tensor
 
-    def _decode(self, probs: npt.NDArray[np.float32], first_is_province: bool) -> tuple[str, float]:
+    def _position_set(self, position: int, first_is_province: bool) -> npt.NDArray[np.int64]:
+        if not first_is_province:
+            return self._position_sets[2]
+        return self._position_sets[min(position, 2)]
+
+    def _alternatives(
+        self, row: npt.NDArray[np.float32], chosen: int, allowed: npt.NDArray[np.int64]
+    ) -> Alternatives:
+        """The top three of the characters this position allows, at the step where the chosen
+        one peaks, as shares of those characters' probability (the chosen one first)."""
+        share = row[allowed].astype(np.float64)
+        share /= max(float(share.sum()), 1e-9)
+        order = [int(i) for i in np.argsort(-share)[:3]]
+        picked = [(self._charset[int(allowed[i])], float(share[i])) for i in order]
+        if self._charset[chosen] != picked[0][0]:  # the path chose a runner-up: it goes first
+            where = np.flatnonzero(allowed == chosen)
+            p = float(share[where[0]]) if where.size else 0.0
+            rest = [a for a in picked if a[0] != self._charset[chosen]]
+            picked = [(self._charset[chosen], p), *rest[:2]]
+        return tuple(picked)
+
+    def _decode(
+        self, probs: npt.NDArray[np.float32], first_is_province: bool
+    ) -> tuple[str, float, tuple[Alternatives, ...]]:
         masked = probs[:, self._allowed]
         best = self._allowed[masked.argmax(axis=1)]
         text: list[str] = []
-        confidences: list[float] = []
+        spans: list[tuple[int, int, int]] = []  # (charset index, first step, last step)
         previous = 0
         for t, index in enumerate(best):
             if index != 0 and index != previous:
                 if first_is_province and not text and self._charset[index] not in PROVINCES:
                     index = self._province[probs[t, self._province].argmax()]
                 text.append(self._charset[index])
-                confidences.append(float(probs[t, index]))
+                spans.append((int(index), t, t))
+            elif index != 0 and spans:
+                spans[-1] = (spans[-1][0], spans[-1][1], t)
             previous = index
-        return "".join(text), float(np.mean(confidences)) if confidences else 0.0
+        chars, peaks = [], []
+        for position, (index, first, last) in enumerate(spans):
+            t = first + int(probs[first : last + 1, index].argmax())
+            peaks.append(float(probs[t, index]))
+            allowed = self._position_set(position, first_is_province)
+            chars.append(self._alternatives(probs[t], index, allowed))
+        return "".join(text), float(np.mean(peaks)) if peaks else 0.0, tuple(chars)
 
-    def _read_line(self, crop: Image, first_is_province: bool) -> tuple[str, float]:
-        probs = self._infer(self._tensor(crop))[0]
+    def _read_line(
+        self, crop: Image, first_is_province: bool
+    ) -> tuple[str, float, tuple[Alternatives, ...]]:
+        probs = self._probs(self._tensor(crop))[0]
         return self._decode(probs, first_is_province)
 
-    def _read_top_row(self, plate_image: Image) -> tuple[str, float]:
+    def _read_top_row(self, plate_image: Image) -> tuple[str, float, tuple[Alternatives, ...]]:
         """The top row of a two-row plate holds exactly a province and a letter, spread wide
         with a gap; several crops are read and the best two-character read wins."""
         h, w = plate_image.shape[:2]
-        best = ("", 0.0)
+        best: tuple[str, float, tuple[Alternatives, ...]] = ("", 0.0, ())
         for bottom in (0.35, 0.38, 0.42):
             row = plate_image[: int(h * bottom), int(w * 0.11) : int(w * 0.89)]
             squeezed = np.asarray(cv2.resize(row, None, fx=0.6, fy=1.0), dtype=np.uint8)
-            text, confidence = self._read_line(squeezed, True)
-            fits = len(text) == 2 and text[0] in PROVINCES
-            if (fits, confidence) > (len(best[0]) == 2, best[1]):
-                best = (text, confidence)
+            read = self._read_line(squeezed, True)
+            fits = len(read[0]) == 2 and read[0][0] in PROVINCES
+            if (fits, read[1]) > (len(best[0]) == 2, best[1]):
+                best = read
         return best
 
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
         """Read a rectified plate image (see :func:`rectify`)."""
-        if double_layer:
-            h = plate_image.shape[0]
-            top, top_conf = self._read_top_row(plate_image)
-            bottom, bottom_conf = self._read_line(plate_image[int(h * 0.36) :], False)
-            raw, confidence = top + bottom, min(top_conf, bottom_conf)
-        else:
-            return self._read_single(plate_image)
-        text = normalise(raw)
-        return PlateText(text=text, confidence=confidence, valid=is_valid_plate(text))
+        quality = image_quality(plate_image)
+        if not double_layer:
+            return self._read_single(plate_image, quality)
+        h = plate_image.shape[0]
+        top, _, top_chars = self._read_top_row(plate_image)
+        bottom, _, bottom_chars = self._read_line(plate_image[int(h * 0.36) :], False)
+        return self._plate(top + bottom, (*top_chars, *bottom_chars), quality)
 
-    def _read_single(self, plate_image: Image) -> PlateText:
+    def _plate(
+        self,
+        raw: str,
+        chars: tuple[Alternatives, ...],
+        quality: tuple[float, ...],
+        agreement: float = 1.0,
+    ) -> PlateText:
+        text = normalise(raw)
+        valid = is_valid_plate(text)
+        if len(chars) != len(text):
+            chars = ()
+        seen = features(chars, agreement, quality) if chars else ()
+        confidence = calibrated(seen) if valid else 0.0
+        return PlateText(text, confidence, valid, chars, agreement, seen)
+
+    def _read_single(self, plate_image: Image, quality: tuple[float, ...]) -> PlateText:
         """Read the plate as it is; unless that read is clear (CLEAR_READ), read it again with
-        its contrast restored (dusk, haze) and smoothed (compression blocks), in one batch; the
-        most confident read that fits the grammar wins; if none reads as a plate, decoding
+        its contrast restored (dusk, haze) and smoothed (compression blocks), in one batch; if
+        those three views do not agree on a plate, three more (median, bilateral, widened);
+        the surest read (mean character probability) wins; if none reads as a plate, decoding
         held to the plate's shape tries again.
         Measured with benchmarks/plates.py --degrade: 72 % -> 81 % (views) -> 83 % (shape),
-        clean 100 %."""
-        first = self._infer(self._tensor(plate_image))
-        plain = self._as_read(first[0])
-        if plain.valid and plain.confidence >= CLEAR_READ:
+        clean 100 %; the three further views: see docs/plates.md."""
+        first = self._probs(self._tensor(plate_image))
+        text, sureness, chars = self._decode(first[0], True)
+        plain = self._plate(text, chars, quality)
+        if plain.valid and sureness >= CLEAR_READ:
             return plain  # a clear plate needs no second look (most frames of a clip)
         smooth = np.asarray(cv2.GaussianBlur(plate_image, (3, 3), 0), np.uint8)
-        views = [_restore_contrast(plate_image), smooth]
-        probs = np.concatenate(
-            [first, self._infer(np.concatenate([self._tensor(v) for v in views]))]
-        )
-        reads = [plain, *(self._as_read(p) for p in probs[1:])]
-        best = max(reads, key=lambda r: (r.valid, r.confidence))
+        probs = np.concatenate([first, self._views(plate_image, [_restore_contrast, smooth])])
+        decoded = [self._decode(p, True) for p in probs]
+        texts = [normalise(d[0]) for d in decoded]
+        if not (len(set(texts)) == 1 and is_valid_plate(texts[0])):
+            more = self._views(plate_image, [_deblocked, _edge_preserved, _widened])
+            decoded += [self._decode(p, True) for p in more]
+            texts = [normalise(d[0]) for d in decoded]
+        standard = texts[:3]  # agreement among the three standard views: the calibrated feature
+        reads = [
+            (self._plate(d[0], d[2], quality, standard.count(texts[n]) / 3), d[1])
+            for n, d in enumerate(decoded)
+        ]
+        best = max(reads, key=lambda r: (r[0].valid, r[1]))[0]
         if best.valid:
             return best
         h, w = plate_image.shape[:2]
         width = min(MAX_WIDTH, math.ceil(48 * w / h))  # the steps that see the plate, not padding
         steps = math.ceil(probs.shape[1] * width / max(320, width)) + 1
-        return self._read_as_plate(probs[:, :steps].mean(axis=0)) or best
+        return self._read_as_plate(probs[:, :steps].mean(axis=0), quality) or best
 
-    def _as_read(self, probs: npt.NDArray[np.float32]) -> PlateText:
-        raw, confidence = self._decode(probs, True)
-        text = normalise(raw)
-        return PlateText(text, confidence, is_valid_plate(text))
+    def _views(
+        self, plate_image: Image, views: list[Callable[[Image], Image] | Image]
+    ) -> npt.NDArray[np.float32]:
+        """Per-step probabilities of other views of the plate (functions of it, or images of
+        the same size), in one batch, each decoded at its own width."""
+        images = [v(plate_image) if callable(v) else v for v in views]
+        tensors = [self._tensor(image) for image in images]
+        width = max(t.shape[3] for t in tensors)
+        batch = np.zeros((len(tensors), 3, 48, width), np.float32)
+        for n, t in enumerate(tensors):
+            batch[n, :, :, : t.shape[3]] = t[0]
+        return self._probs(batch)
 
-    def _read_as_plate(self, probs: npt.NDArray[np.float32]) -> PlateText | None:
+    def _read_as_plate(
+        self, probs: npt.NDArray[np.float32], quality: tuple[float, ...]
+    ) -> PlateText | None:
         """When no view reads as a plate: the most probable alignment of the views' mean that
         emits a plate's 7 or 8 characters, one per position (see models/ctc.py), provided it
         is nearly as probable as the model's own best path (within SHAPE_SLACK nats) and its
@@ -160,19 +265,23 @@ class CtcPlateReader:
         found = []
         best_path = float(np.log(probs[:, self._allowed].max(axis=1) + 1e-9).sum())
         for slots in self._slots.values():
-            decoded = decode_slots(probs, slots)
+            decoded = decode_slots_at(probs, slots)
             if decoded is None:
                 continue
-            indices, score, confidence = decoded
+            indices, score, confidence, steps = decoded
             if best_path - score > SHAPE_SLACK or confidence < SHAPE_MIN_CONFIDENCE:
                 continue
             text = normalise("".join(self._charset[i] for i in indices))
             if is_valid_plate(text):
-                found.append((score, text, confidence))
+                chars = tuple(
+                    self._alternatives(probs[t], i, allowed)
+                    for t, i, allowed in zip(steps, indices, slots, strict=True)
+                )
+                found.append((score, text, chars))
         if not found:
             return None
-        _, text, confidence = max(found)
-        return PlateText(text, confidence, True)
+        _, text, chars = max(found, key=lambda f: f[0])
+        return self._plate(text, chars, quality, agreement=0.0)  # no view read it as a plate
 
 
 class OnnxPlateReader(CtcPlateReader):

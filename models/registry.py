@@ -140,6 +140,14 @@ PLATE_READERS: dict[str, Callable[[Path], PlateReader]] = {
 }
 
 
+def parse_province_prior(text: str | None) -> tuple[str, float] | None:
+    """``粤:2`` -> ("粤", 2.0): settings' ``plate_province_prior``; None stays off."""
+    if not text:
+        return None
+    province, _, weight = text.partition(":")
+    return province, float(weight or 2.0)
+
+
 class ModelSet:
     """The models one pipeline uses, each built on first use, thread-safe."""
 
@@ -149,8 +157,10 @@ class ModelSet:
         detector: str = "yolov8n_onnx",
         plate_detector_size: int = 640,
         reader: str = "ppocrv4_onnx",
+        province_prior: str | None = None,
     ) -> None:
         self.models_dir = models_dir
+        self.province_prior = parse_province_prior(province_prior)
         self._builders: dict[str, Callable[[Path], object]] = {
             "vehicles": VEHICLE_DETECTORS[detector],
             "plates": PLATE_DETECTORS[plate_detector_size],
@@ -177,7 +187,10 @@ class ModelSet:
 
     @property
     def reader(self) -> PlateReader:
-        return self._get("reader")  # type: ignore[return-value]
+        reader = self._get("reader")
+        if self.province_prior is not None and hasattr(reader, "province_prior"):
+            reader.province_prior = self.province_prior  # the CTC readers take a prior
+        return reader  # type: ignore[return-value]
 
     @property
     def colour(self) -> PlateColourClassifier:

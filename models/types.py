@@ -54,13 +54,36 @@ class PlateDetection:
     confidence: float
 
 
+Alternatives = tuple[tuple[str, float], ...]
+"""One plate position's most probable characters, best first, with their probabilities."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlateText:
     text: str
     """The plate in standard form without separators (e.g. 粤B6R678); empty when unreadable."""
     confidence: float
+    """The probability that the whole plate is right (calibrated, see models/calibration.py)."""
     valid: bool
     """True when the text fits a Chinese plate pattern; only valid reads count as plates."""
+    chars: tuple[Alternatives, ...] = ()
+    """Per position of ``text``: the top three characters with their probabilities (empty
+    where a backend cannot tell)."""
+    agreement: float = 1.0
+    """The share of the views of the plate (plain, contrast-restored, smoothed) that read the
+    same text; 1.0 when one clear view sufficed."""
+    features: tuple[float, ...] = ()
+    """What the confidence was calibrated from (models/calibration.py: ``features``)."""
+
+    @property
+    def lowest_char(self) -> float:
+        """The probability of the least sure character (1.0 when none are known)."""
+        return min((c[0][1] for c in self.chars if c), default=1.0)
+
+
+def chars_as_lists(chars: tuple[Alternatives, ...]) -> list[list[list[str | float]]]:
+    """Alternatives as JSON holds them: per position a list of ``[char, p]``."""
+    return [[[c, round(p, 4)] for c, p in position] for position in chars]
 
 
 @dataclass(frozen=True, slots=True)

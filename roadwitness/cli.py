@@ -216,7 +216,11 @@ def process(
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     models = ModelSet(
-        settings.models_dir, settings.detector, settings.plate_detector_size, settings.plate_reader
+        settings.models_dir,
+        settings.detector,
+        settings.plate_detector_size,
+        settings.plate_reader,
+        settings.plate_province_prior,
     )
     with _progress() as progress:
         task = progress.add_task(f"{path.name}", total=None)
@@ -238,6 +242,9 @@ def process(
         except (MediaError, ModelUnavailable) as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from exc
+    from roadwitness.vehicles_table import vehicles_table
+
+    console.print(vehicles_table(summary["vehicles"]))
     rows = [{"source": str(path), **c} for c in summary["cases"]]
     console.print(
         _cases_table(f"{len(rows)} case(s) from {outcome.analysis.frames} frame(s)", rows, {})

@@ -25,6 +25,10 @@ class TrackFacts:
     plate_reads: int = 0
     plates_unread: int = 0
     """Plate regions found on this vehicle that could not be read."""
+    kind_confirmed: bool = True
+    """False when the plate does not back the class (see workers/vehicles.py): such a vehicle
+    gets no class-based exemption."""
+    kind_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

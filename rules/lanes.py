@@ -85,6 +85,11 @@ def _road_text(facts: ClipFacts) -> str:
     return f"; road text '{best}' read in the lane at {', '.join(f'{t:.1f}' for t in seen[:3])} s"
 
 
+def _class_note(track: TrackFacts, exempt: tuple[str, ...]) -> str:
+    """Why an exempt-looking class is not exempt: its plate does not back it."""
+    return "class not confirmed by its plate" if track.kind in exempt else "not a bus"
+
+
 def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
     config = book.rules.bus_lane
     marked = _road_text(facts)
@@ -100,13 +105,13 @@ def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
                 sure(t1 - t0, config.min_seconds, config.confidence_floor, config.full_after)
                 + (config.road_text_bonus if marked else 0.0),
             ),
-            f"{track.kind} (not a bus) in the bus lane beyond the yellow line for "
-            f"{t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s of the clip) on {', '.join(sorted(names))} "
-            f"during its signed hours{marked}",
+            f"{track.kind} ({_class_note(track, config.exempt)}) in the bus lane beyond the "
+            f"yellow line for {t1 - t0:.1f} s ({t0:.1f}-{t1:.1f} s of the clip) on "
+            f"{', '.join(sorted(names))} during its signed hours{marked}",
             track.plate,
         )
         for track in facts.tracks
-        if track.kind not in config.exempt
+        if track.kind not in config.exempt or not track.kind_confirmed
         for t0, t1, names in _occupations(
             facts, book, track, config, lambda s: s.bus_line, book.bus_lanes, timed=True
         )

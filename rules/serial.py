@@ -36,6 +36,8 @@ def facts_to_data(facts: ClipFacts) -> dict[str, Any]:
                 "plate": t.plate,
                 "plate_reads": t.plate_reads,
                 "plates_unread": t.plates_unread,
+                "kind_confirmed": t.kind_confirmed,
+                "kind_reason": t.kind_reason,
                 "samples": [[pts, _box(box)] for pts, box in t.samples],
             }
             for t in facts.tracks
@@ -77,6 +79,8 @@ def facts_from_data(data: dict[str, Any]) -> ClipFacts:
                     t["plate"],
                     int(t["plate_reads"]),
                     int(t["plates_unread"]),
+                    bool(t.get("kind_confirmed", True)),
+                    str(t.get("kind_reason", "")),
                 )
                 for t in data["tracks"]
             ),

@@ -63,6 +63,13 @@ class ModelSettings(BaseModel):
     plate_reader: Literal["ppocrv4_onnx", "ppocrv4_paddle", "rapidocr"] = "ppocrv4_onnx"
     """The same PP-OCRv4 network on ONNX Runtime (default) or on Paddle Inference (needs the
     paddle extra); rapidocr is the plain free-text reading, for comparison."""
+    plate_province_prior: str | None = Field(
+        None,
+        pattern=r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]:\d+(\.\d+)?$",
+    )
+    """A deployment's own province as a prior on the first plate character, as
+    ``PROVINCE:WEIGHT`` (Shenzhen: ``粤:2``: 粤 counts twice as likely before reading). Off by
+    default: the reader favours no province."""
 
 
 class RulesSettings(BaseModel):

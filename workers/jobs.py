@@ -14,6 +14,7 @@ from ingest.queue import Claim
 from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
+from models.types import chars_as_lists
 from rules import ClipFacts, RuleBook
 from telemetry.metrics import metrics, timed_stage
 from workers.evidence import Context, EvidenceFile
@@ -37,7 +38,9 @@ EXTENSIONS = {
 
 def models_for(services: Services) -> ModelSet:
     s = services.settings
-    return ModelSet(s.models_dir, s.detector, s.plate_detector_size, s.plate_reader)
+    return ModelSet(
+        s.models_dir, s.detector, s.plate_detector_size, s.plate_reader, s.plate_province_prior
+    )
 
 
 def store_evidence(store: ObjectStore, file: EvidenceFile) -> StoredObject:
@@ -170,6 +173,7 @@ def new_case(
         plate=candidate.plate,
         plate_confidence=candidate.plate_confidence,
         plate_colour=candidate.plate_colour,
+        plate_chars=chars_as_lists(candidate.plates.chars) if candidate.plates else [],
         vehicle_class=candidate.vehicle_class,
         t_start=f.t_start,
         t_end=f.t_end,

@@ -14,11 +14,13 @@ from ingest.media import MediaInfo
 from ingest.store import sha256_file
 from ingest.tracks import Point
 from models.registry import ModelSet
+from models.types import chars_as_lists
 from rules import RuleBook
 from rules.serial import FORMAT, facts_to_data, finding_to_data
 from workers.evidence import Context
 from workers.frames import Frame
 from workers.pipeline import Outcome, provenance, run
+from workers.vehicles import vehicle_rows
 
 
 def expected_frames(info: MediaInfo, fps: float, max_frames: int) -> int:
@@ -83,6 +85,7 @@ def process_file(
                 "plate": candidate.plate,
                 "plate_confidence": candidate.plate_confidence,
                 "plate_colour": candidate.plate_colour,
+                "plate_chars": chars_as_lists(candidate.plates.chars) if candidate.plates else [],
                 "vehicle_class": candidate.vehicle_class,
                 "t_start": f0.t_start,
                 "t_end": f0.t_end,
@@ -102,6 +105,7 @@ def process_file(
         "models": model_infos,
         "rules": {"source": book.source, "version": book.version},
         "tracks": len(outcome.facts.tracks),
+        "vehicles": vehicle_rows(outcome.facts, outcome.analysis.plate_groups),
         "cases": cases,
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))

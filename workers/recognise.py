@@ -15,12 +15,13 @@ import cv2
 from ingest.tracks import Point
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
-from models.types import Box, Image, PlateDetection, PlateText, Vehicle
+from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Vehicle
 from rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
 from workers.frames import Frame
 from workers.road_text import read_road_text
 from workers.scene import Scene, detect_lanes
-from workers.voting import group, vote
+from workers.vehicles import VehicleClass, fuse, plate_colour
+from workers.voting import group, merged_alternatives, vote
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ class PlateObservation:
     def read_confidence(self) -> float:
         return self.text.confidence
 
+    @property
+    def chars(self) -> tuple[Alternatives, ...]:
+        return self.text.chars
+
 
 @dataclass(frozen=True, slots=True)
 class PlateGroup:
@@ -61,6 +66,8 @@ class PlateGroup:
     sightings: int
     best: PlateObservation
     track_ids: tuple[int, ...] = ()
+    chars: tuple[Alternatives, ...] = ()
+    """Per position: the top three characters and their probabilities over the sightings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,16 +199,28 @@ def plate_groups(observations: list[PlateObservation]) -> list[PlateGroup]:
             PlateGroup(
                 plate=plate,
                 plate_confidence=vote(sightings)[1],
-                plate_colour=colours.most_common(1)[0][0],
+                plate_colour=plate_colour(plate, colours.most_common(1)[0][0]) or "unknown",
                 vehicle_class=kinds.most_common(1)[0][0] if kinds else "unknown",
                 t_start=min(o.pts for o in sightings),
                 t_end=max(o.pts for o in sightings),
                 sightings=len(sightings),
                 best=best,
                 track_ids=tuple(sorted({o.track_id for o in sightings if o.track_id is not None})),
+                chars=merged_alternatives(sightings, plate),
             )
         )
     return sorted(found, key=lambda c: (c.t_start, c.plate))
+
+
+def vehicle_class(detected: Counter[str], plates: PlateGroup | None) -> VehicleClass:
+    """The detector's votes checked by the vehicle's plate and the plate's share of its box."""
+    if plates is None:
+        return fuse(detected)
+    best = plates.best
+    box = best.vehicle.box if best.vehicle is not None else None
+    return fuse(
+        +detected, plates.plate, plates.plate_colour, best.plate.double_layer, box, best.plate.box
+    )
 
 
 def clip_facts(
@@ -219,22 +238,29 @@ def clip_facts(
             by_track[t] = g
     tracks = []
     for track_id, seen in sorted(analysis.sightings.items()):
-        kinds = Counter(v.kind for _, v in seen)
         group_of = by_track.get(track_id)
+        fused = vehicle_class(Counter(v.kind for _, v in seen), group_of)
         tracks.append(
             TrackFacts(
                 track_id,
-                kinds.most_common(1)[0][0],
+                fused.kind,
                 tuple((pts, v.box) for pts, v in seen),
                 group_of.plate if group_of else None,
                 group_of.sightings if group_of else 0,
                 analysis.unread[track_id],
+                fused.confirmed,
+                fused.reason,
             )
         )
     for n, g in enumerate(g for g in analysis.plate_groups if not g.track_ids):
         by_track[-1 - n] = g
         samples = tuple((o.pts, o.plate.box) for o in analysis.observations if o.read == g.plate)
-        tracks.append(TrackFacts(-1 - n, g.vehicle_class, samples, g.plate, g.sightings))
+        fused = vehicle_class(Counter([g.vehicle_class]), g)
+        tracks.append(
+            TrackFacts(
+                -1 - n, fused.kind, samples, g.plate, g.sightings, 0, fused.confirmed, fused.reason
+            )
+        )
     facts = ClipFacts(
         kind,
         analysis.width,

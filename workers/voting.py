@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from models.grammar import is_valid_plate
+from models.types import Alternatives
 
 
 class Sighting(Protocol):
@@ -25,6 +26,9 @@ class Sighting(Protocol):
 
     @property
     def read_confidence(self) -> float: ...
+
+    @property
+    def chars(self) -> tuple[Alternatives, ...]: ...
 
 
 def vote(sightings: Sequence[Sighting]) -> tuple[str, float]:
@@ -88,3 +92,23 @@ def group(sightings: Iterable[Sighting]) -> dict[str, list[Sighting]]:
         else:
             merged[home].extend(members)
     return {vote(members)[0]: members for members in merged.values()}
+
+
+def merged_alternatives(sightings: Sequence[Sighting], text: str) -> tuple[Alternatives, ...]:
+    """Per position of the voted ``text``, the top three characters over the sightings that
+    read a plate of its length, their probabilities averaged by sighting weight (the voted
+    character first); empty when no sighting knows its alternatives."""
+    voters = [s for s in sightings if len(s.chars) == len(text) == len(s.read)]
+    total = sum(s.weight for s in voters)
+    if not voters or total <= 0:
+        return ()
+    merged = []
+    for position, chosen in enumerate(text):
+        mass: dict[str, float] = defaultdict(float)
+        for s in voters:
+            for ch, p in s.chars[position]:
+                mass[ch] += p * s.weight / total
+        ranked = sorted(mass.items(), key=lambda item: -item[1])
+        first = (chosen, mass.get(chosen, 0.0))
+        merged.append((first, *[a for a in ranked if a[0] != chosen][:2]))
+    return tuple(merged)

@@ -1,7 +1,9 @@
 // The review desk: one case on screen, one key per decision. Talks to the JSON API only.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null };
+const state = { me: null, current: null, history: [], skipped: [], plateEdited: false, config: {}, map: null, layers: null, alts: [] };
+// A plate character read with less probability than this is marked, and its alternatives offered.
+const UNSURE = 0.95;
 
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
@@ -47,6 +49,7 @@ function show(c) {
   else { clip.removeAttribute("src"); clip.classList.add("hidden"); }
   $("crop").src = byRole.plate_crop || ""; $("crop").classList.toggle("hidden", !byRole.plate_crop);
   $("plate").value = c.plate || "";
+  showChars(c);
   const facts = {
     case: c.id, status: c.status, violation: c.violation, vehicle: `${c.vehicle_class}, plate ${c.plate_colour || "?"}`,
     "plate conf.": c.plate_confidence.toFixed(2), time: c.observed_at || c.taken_at || "unknown",
@@ -66,6 +69,39 @@ function show(c) {
   if (c.duplicates.length) { const d = document.createElement("div"); d.className = "flag"; d.textContent = `⚑ same incident as ${c.duplicates.join(", ")}`; $("flags").append(d); }
   drawMap(c);
   for (const li of $("queue-list").children) li.classList.remove("current");
+}
+
+function showChars(c) {
+  // The read's characters with the unsure ones marked; the alternatives of every unsure
+  // character, in plate order (the province first), on keys 1-9: one key applies one.
+  const box = $("plate-chars"); box.innerHTML = ""; state.alts = [];
+  const chars = c.plate_chars || [];
+  if (!c.plate || chars.length !== [...c.plate].length) return;
+  chars.forEach((alts, i) => {
+    const span = document.createElement("span"); span.className = "char"; span.textContent = alts[0][0];
+    span.title = alts.map(([ch, p]) => `${ch} ${p.toFixed(2)}`).join(" · ");
+    if (alts[0][1] < UNSURE) {
+      span.classList.add("unsure");
+      for (const [ch, p] of alts.slice(1)) if (p >= 0.005 && state.alts.length < 9) state.alts.push({ position: i, char: ch, p });
+    }
+    box.append(span);
+  });
+  const ol = document.createElement("ol"); ol.id = "alternatives"; box.append(ol);
+  state.alts.forEach((a, n) => {
+    const li = document.createElement("li"); li.dataset.char = a.char; li.dataset.position = String(a.position);
+    li.innerHTML = "<kbd></kbd> "; li.firstChild.textContent = String(n + 1);
+    li.append(`${a.position + 1}: ${a.char} ${a.p.toFixed(2)}`);
+    li.onclick = () => applyAlternative(n); ol.append(li);
+  });
+}
+
+function applyAlternative(n) {
+  const a = state.alts[n]; if (!a) return false;
+  const chars = [...$("plate").value]; chars[a.position] = a.char;
+  $("plate").value = chars.join(""); state.plateEdited = true;
+  [...$("plate-chars").querySelectorAll(".char")][a.position].textContent = a.char;
+  say(`character ${a.position + 1} set to ${a.char}: ${$("plate").value} (C to confirm)`);
+  return true;
 }
 
 function drawMap(c) {
@@ -154,7 +190,8 @@ document.addEventListener("keydown", async (ev) => {
   }
   if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
   const key = ev.key.toLowerCase();
-  if (key === "c") { ev.preventDefault(); await confirm(); }
+  if (/^[1-9]$/.test(key) && state.alts[Number(key) - 1]) { ev.preventDefault(); applyAlternative(Number(key) - 1); }
+  else if (key === "c") { ev.preventDefault(); await confirm(); }
   else if (key === "r") { ev.preventDefault(); openReasons(); }
   else if (key === "e") { ev.preventDefault(); $("plate").focus(); $("plate").select(); }
   else if (key === "j") {

@@ -269,3 +269,15 @@ def test_joint_report_splits_the_reward_evenly(desk: dict[str, Any], models: Any
     shares = [r for r in client.get("/v1/rewards", headers=sup).json() if r["case_id"] == case_id]
     assert sorted(r["amount_yuan"] for r in shares) == [25.0, 25.0]
     assert {r["status"] for r in shares} == {"payable"}
+
+
+def test_cases_carry_each_plate_characters_alternatives(desk: dict[str, Any]) -> None:
+    client, o1 = desk["client"], desk["o1"]
+    for item in client.get("/v1/cases", headers=o1).json()["items"]:
+        case = client.get(f"/v1/cases/{item['id']}", headers=o1).json()
+        assert case["plate"] and len(case["plate_chars"]) == len(case["plate"])
+        assert item["plate_chars"] == case["plate_chars"]
+        for read, alternatives in zip(case["plate"], case["plate_chars"], strict=True):
+            assert alternatives[0][0] == read and 2 <= len(alternatives) <= 3
+            assert sum(p for _, p in alternatives) <= 1.0 + 1e-6
+        assert case["vehicle_class"] == "car"  # all four are cars; 008's detector box says bus

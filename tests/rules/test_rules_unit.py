@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,3 +162,12 @@ def test_config_errors_name_the_file_and_field(
         load_rules(path)
     for name in names:
         assert name in str(caught.value)
+
+
+def test_a_bus_its_plate_does_not_back_gets_no_exemption(book: object) -> None:
+    steady = {i * 0.5: RIGHT for i in range(8)}
+    facts = _facts("bus", steady, "yellow")
+    unconfirmed = replace(facts, tracks=(replace(facts.tracks[0], kind_confirmed=False),))
+    assert _ids(unconfirmed, book) == ["bus_lane@1"]
+    [finding] = evaluate(unconfirmed, book)  # type: ignore[arg-type]
+    assert "class not confirmed by its plate" in finding.explanation
