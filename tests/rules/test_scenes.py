@@ -65,7 +65,7 @@ def test_rule_findings_match_the_scene_truth(
 def test_emergency_lane_finding_explains_itself(judged: dict[str, Outcome]) -> None:
     (finding,) = judged["emergency_lane_occupied"].analysis.findings
     assert finding.rule == "emergency_lane@1" and finding.track_id is not None
-    assert "right of the solid edge line" in finding.explanation
+    assert "beyond the solid edge line" in finding.explanation
     assert "G107 test" in finding.explanation
 
 
