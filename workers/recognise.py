@@ -16,7 +16,7 @@ from ingest.tracks import Point
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Box, Image, PlateDetection, PlateText, Vehicle
-from rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
+from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
 from workers.frames import Frame
 from workers.road_text import read_road_text
 from workers.scene import Scene, detect_lanes
@@ -123,6 +123,8 @@ class Analysis:
     """Text painted in the lane beyond a yellow line (公交专用), by video time, where read."""
     plate_groups: list[PlateGroup] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    unidentified: list[Finding] = field(default_factory=list)
+    """Lane findings with no plate read: not cases, listed for supervisors."""
     best_frames: dict[int, Image] = field(default_factory=dict)
     """The frames kept as evidence (the best sighting of each plate), by frame index."""
     plate_crops: dict[int, Image] = field(default_factory=dict)
@@ -252,7 +254,8 @@ def clip_facts(
 def candidates(
     analysis: Analysis, facts: ClipFacts, by_track: dict[int, PlateGroup], book: RuleBook
 ) -> list[Candidate]:
-    analysis.findings = evaluate(facts, book)
+    verdict = judge(facts, book)
+    analysis.findings, analysis.unidentified = verdict.cases, verdict.unidentified
     kinds = {t.id: t.kind for t in facts.tracks}
     return [
         Candidate(

@@ -45,13 +45,13 @@ Segment = tuple[int, int, int, int]
 def _masks(image: Image) -> dict[Colour, np.ndarray]:
     height, width = image.shape[:2]
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, (width // 40) | 1), 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, (width // 24) | 1), 1))
     raised = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel) > PAINT_CONTRAST
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     white = (raised & (hsv[..., 1] < 70)).astype(np.uint8) * 255
     hls = cv2.cvtColor(image, cv2.COLOR_BGR2HLS)
     yellow = cv2.inRange(hls, (12, 80, 90), (38, 230, 255))
-    return {"white": white, "yellow": _thin_only(yellow, height)}
+    return {"white": _thin_only(white, height), "yellow": _thin_only(yellow, height)}
 
 
 def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
