@@ -103,8 +103,11 @@ class Scene:
     @property
     def shoulders(self) -> tuple[Edge, ...]:
         """Where an emergency lane can be: beyond these lines, on their shoulder side."""
+        if self.view == "unknown":
+            return ()
         if self.edges is not None:
-            return self.edges
+            # a dashcam drives on the right: its left edge line borders the median, not a shoulder
+            return tuple(e for e in self.edges if self.view != "dashcam" or e.shoulder == "right")
         line = self.edge_line
         return (Edge(line, "right"),) if line is not None else ()
 

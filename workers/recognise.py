@@ -19,7 +19,7 @@ from models.types import Box, Image, PlateDetection, PlateText, Vehicle
 from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
 from workers.frames import Frame
 from workers.road_text import read_road_text
-from workers.scene import Scene, detect_lanes
+from workers.scene import Scene, detect_lanes, steady_view
 from workers.voting import group, vote
 
 
@@ -308,6 +308,7 @@ def analyse(
         analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
+    analysis.scenes = steady_view(analysis.scenes)  # one point of view for the clip
     analysis.sightings = dict(sightings)
     analysis.plate_groups = plate_groups(analysis.observations)
     analysis.best_frames = {

@@ -18,7 +18,9 @@ be placed the scene says why (``Scene.reason``), and the lane rules find nothing
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -217,9 +219,10 @@ def _reaches_border(line: LaneLine, width: int, height: int) -> bool:
     return y >= 0.85 * height or x <= 0.03 * width or x >= 0.97 * width
 
 
-def find_edges(image: Image, lines: Sequence[LaneLine], view: View) -> tuple[Edge, ...]:
-    """On each side the camera can see a shoulder on, the outermost solid white marking with a
-    paved strip beyond it."""
+def find_edges(image: Image, lines: Sequence[LaneLine]) -> tuple[Edge, ...]:
+    """On each side of the frame, the outermost solid white marking with a paved strip beyond
+    it (which of them can bound an emergency lane depends on the point of view: see
+    ``Scene.shoulders``)."""
     height, width = image.shape[:2]
     centre = width / 2
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
@@ -228,9 +231,8 @@ def find_edges(image: Image, lines: Sequence[LaneLine], view: View) -> tuple[Edg
         for line in lines
         if line.colour == "white" and line.style == "solid" and _reaches_border(line, width, height)
     ]
-    sides: tuple[Side, ...] = ("right",) if view == "dashcam" else ("left", "right")
     edges = []
-    for side in sides:
+    for side in ("left", "right"):
         if side == "right":
             found = [ln for ln in solid if ln.a > 0 and _x_bottom(ln, height) > centre]
             found.sort(key=lambda ln: -_x_bottom(ln, height))
@@ -244,18 +246,36 @@ def find_edges(image: Image, lines: Sequence[LaneLine], view: View) -> tuple[Edg
     return tuple(edges)
 
 
+def explain(scene: Scene) -> Scene:
+    """The scene with ``reason`` saying why no shoulder can be placed in it (empty if one can)."""
+    reason = ""
+    if not scene.lines:
+        reason = "no lane markings found"
+    elif scene.view == "unknown":
+        reason = "the camera's point of view cannot be told"
+    elif not scene.shoulders:
+        reason = f"{scene.view} view: no solid edge line with a paved shoulder beyond it"
+    return replace(scene, reason=reason)
+
+
 def detect_lanes(
     image: Image, pts: float = 0.0, vehicles: Sequence[Box] = (), view: View | None = None
 ) -> Scene:
     """The scene of one frame; ``view`` when the submission's source says it (a dashcam
-    device), else worked out from the frame."""
+    device), else worked out from this frame (see :func:`steady_view` for a whole clip)."""
     height, width = image.shape[:2]
     lines = find_lines(image, vehicles)
     seen = view or point_of_view(lines, width, height)
-    edges = find_edges(image, lines, seen) if seen != "unknown" else ()
-    reason = ""
-    if not lines:
-        reason = "no lane markings found"
-    elif not edges:
-        reason = f"{seen} view: no solid edge line with a paved shoulder beyond it"
-    return Scene(pts, width, height, tuple(lines), seen, edges, reason)
+    return explain(Scene(pts, width, height, tuple(lines), seen, find_edges(image, lines)))
+
+
+def steady_view(scenes: dict[float, Scene], view: View | None = None) -> dict[float, Scene]:
+    """One point of view for a whole clip (a camera does not turn from a dashcam into a pole
+    camera halfway): ``view`` when the source says it, else the view most frames with
+    markings show; frames without markings keep "unknown" and their reason."""
+    if view is None:
+        votes = Counter(s.view for s in scenes.values() if s.view != "unknown")
+        if not votes:
+            return scenes
+        view = votes.most_common(1)[0][0]
+    return {pts: explain(replace(s, view=view)) if s.lines else s for pts, s in scenes.items()}
