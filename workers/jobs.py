@@ -19,6 +19,7 @@ from ingest.store import ObjectExists, ObjectStore, StoredObject
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
+from rules.facts import View
 from workers.evidence import Context, EvidenceFile, build, keyframes
 from workers.frames import Frame, iter_frames
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
@@ -70,12 +71,13 @@ def recognise_file(
     positions: tuple[Point, ...] = (),
     on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    view: View | None = None,
 ) -> Outcome:
     """Decode, recognise and judge one file: the stages a job and ``roadwitness process`` share."""
     info = probe(path, max_seconds) if max_seconds else probe(path)
     if on_start is not None:
         on_start(info)
-    analysis = analyse(models, iter_frames(path, info, fps, max_frames), on_frame, fps)
+    analysis = analyse(models, iter_frames(path, info, fps, max_frames), on_frame, fps, view)
     facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
     return Outcome(info, analysis, facts, candidates(analysis, facts, by_track, book))
 
@@ -114,6 +116,8 @@ class SubmissionProcessor:
                 sub.place_source,
             )
             media_key, declared = sub.media.key, sub.declared_violation
+            # a registered dashcam device drives in a lane; an app upload may be anything
+            view: View | None = "dashcam" if sub.device_id else None
             start = sub.clip_start or sub.taken_at
             positions = _positions(sub)
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
@@ -129,6 +133,7 @@ class SubmissionProcessor:
                 declared=declared,
                 start=start,
                 positions=positions,
+                view=view,
             )
             frames = keyframes(outcome.candidates, original, outcome.info)
             packages = [

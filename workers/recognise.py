@@ -17,6 +17,7 @@ from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Box, Image, PlateDetection, PlateText, Vehicle
 from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
+from rules.facts import View
 from workers.frames import Frame
 from workers.road_text import read_road_text
 from workers.scene import Scene, detect_lanes, steady_view
@@ -273,9 +274,11 @@ def analyse(
     frames: Iterable[Frame],
     on_frame: Callable[[Frame], None] | None = None,
     fps: float = 2.0,
+    view: View | None = None,
 ) -> Analysis:
     """Run recognition over ``frames`` (sampled at ``fps``), keeping in memory only the frames
-    that are some vehicle's best plate sighting so far."""
+    that are some vehicle's best plate sighting so far. ``view``: the camera's point of view
+    when the submission's source says it (a dashcam device), else worked out from the frames."""
     analysis = Analysis()
     tracker = new_tracker(fps)
     best: dict[int | str, PlateObservation] = {}
@@ -308,7 +311,7 @@ def analyse(
         analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
-    analysis.scenes = steady_view(analysis.scenes)  # one point of view for the clip
+    analysis.scenes = steady_view(analysis.scenes, view)  # one point of view for the clip
     analysis.sightings = dict(sightings)
     analysis.plate_groups = plate_groups(analysis.observations)
     analysis.best_frames = {
