@@ -98,6 +98,26 @@ def _group(segments: list[Segment], tolerance: float) -> list[list[Segment]]:
     return groups
 
 
+def _merge_wide(groups: list[list[Segment]], width: int) -> list[list[Segment]]:
+    """Groups that are the two borders of one wide stripe of paint (near the camera a marking
+    is tens of pixels wide): nearly parallel and close together where both are seen."""
+    merged: list[list[Segment]] = []
+    fits: list[tuple[float, float, float, float]] = []
+    for members in groups:
+        a, b, top, bottom = _fit(members)
+        for i, (a2, b2, _, bottom2) in enumerate(fits):
+            turn = abs(np.degrees(np.arctan(a) - np.arctan(a2)))
+            low = min(bottom, bottom2)
+            if turn < 3 and abs((a - a2) * low + b - b2) < 0.03 * width:
+                merged[i] = merged[i] + members
+                fits[i] = _fit(merged[i])
+                break
+        else:
+            merged.append(list(members))
+            fits.append((a, b, top, bottom))
+    return merged
+
+
 def _fit(segments: list[Segment]) -> tuple[float, float, float, float]:
     ys, xs, weights = [], [], []
     for x1, y1, x2, y2 in segments:
@@ -150,7 +170,8 @@ def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
             for x1, y1, x2, y2 in found.reshape(-1, 4)
             if abs(y2 - y1) >= MIN_SLOPE * abs(x2 - x1) and y1 != y2
         ]
-        for members in _group(segments, tolerance=max(4.0, width * 0.006)):
+        groups = _group(segments, tolerance=max(4.0, width * 0.006))
+        for members in _merge_wide(groups, width):
             a, b, y_top, y_bottom = _fit(members)
             xs, ys = _along(a, b, y_top, y_bottom)
             length = float(np.hypot(xs[-1] - xs[0], ys[-1] - ys[0]))
