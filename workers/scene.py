@@ -105,10 +105,11 @@ def _merge_wide(groups: list[list[Segment]], width: int) -> list[list[Segment]]:
     fits: list[tuple[float, float, float, float]] = []
     for members in groups:
         a, b, top, bottom = _fit(members)
-        for i, (a2, b2, _, bottom2) in enumerate(fits):
+        for i, (a2, b2, top2, bottom2) in enumerate(fits):
             turn = abs(np.degrees(np.arctan(a) - np.arctan(a2)))
-            low = min(bottom, bottom2)
-            if turn < 3 and abs((a - a2) * low + b - b2) < 0.03 * width:
+            rows = (max(top, top2), min(bottom, bottom2))
+            apart = max(abs((a - a2) * y + b - b2) for y in rows)
+            if turn < 8 and apart < 0.03 * width:
                 merged[i] = merged[i] + members
                 fits[i] = _fit(merged[i])
                 break
