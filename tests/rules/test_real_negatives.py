@@ -31,7 +31,6 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("negatives")
 
 
-
 REAL_ROADS = (
     "cn_arterial_roadside.jpg",
     "cn_expressway_s2_roadside.mp4",

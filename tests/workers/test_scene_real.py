@@ -53,6 +53,4 @@ def test_a_clip_keeps_one_point_of_view() -> None:
     other = detect_lanes(_frame("cn_expressway_s2_roadside#150").image(), 2.0)
     steady = steady_view({0.0: dashcam, 1.0: pole, 2.0: other})
     assert {s.view for s in steady.values()} == {"roadside"}
-    assert [e.shoulder for e in steady_view({0.0: dashcam}, "dashcam")[0.0].shoulders] == [
-        "right"
-    ]
+    assert [e.shoulder for e in steady_view({0.0: dashcam}, "dashcam")[0.0].shoulders] == ["right"]
