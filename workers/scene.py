@@ -33,6 +33,8 @@ from rules.facts import beyond as beyond
 
 ROI_TOP = 0.3
 """Markings are looked for below this fraction of the frame height (above: sky, captions)."""
+YELLOW_ROI_TOP = 0.55
+"""Yellow (bus-lane) markings are looked for below this: near paint reads best as road text."""
 SOLID_COVERAGE = 0.7
 MIN_SLOPE = 0.2
 """|dy/dx| below this is not a marking along the road (a stop line, a guardrail's top edge)."""
@@ -153,7 +155,8 @@ def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
     top = int(height * ROI_TOP)
     lines: list[LaneLine] = []
     for colour, mask in _masks(image).items():
-        mask[:top] = 0
+        # bus-lane lines are judged from a dashcam only, whose road starts lower
+        mask[: top if colour == "white" else int(height * YELLOW_ROI_TOP)] = 0
         for box in vehicles:
             mask[max(0, int(box.y1)) : int(box.y2) + 1, max(0, int(box.x1)) : int(box.x2) + 1] = 0
         found = cv2.HoughLinesP(

@@ -120,11 +120,6 @@ def test_real_clips_on_a_configured_expressway_make_no_case(
     assert outcome.analysis.findings == [], [f.explanation for f in outcome.analysis.findings]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 regression: the lane finder's longer fits (ROI from 30 % of the height) "
-    "skew the bird's-eye strip; the paint now reads '公交到人', not '公交专用'",
-)
 def test_bus_lane_marking_is_read_off_the_road(judged: dict[str, Outcome]) -> None:
     outcome = judged["bus_lane_car_in_hours"]
     assert any("公交" in t or "专用" in t for t in outcome.facts.road_text.values())
