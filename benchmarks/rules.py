@@ -1,6 +1,7 @@
 """Precision and recall of each violation rule, on the rendered suite and on labelled clips.
 
-    .venv/bin/python -m benchmarks.rules [--labels CSV] [--json OUT] [--fps 5]
+    .venv/bin/python -m benchmarks.rules [--suite rendered|real] [--labels CSV] [--json OUT]
+        [--fps 5]
 
 The rendered suite (harness/scenes.py) is dashcam-like clips with known truth: real vehicle
 photos on a drawn road, with the rule data and GPS track each scenario is judged against.
@@ -9,6 +10,12 @@ NMEA, GPX or JSON) and ``config`` (rules YAML), paths relative to the CSV; a cli
 violation has an empty ``rule``; a clip may have several rows. A finding counts as true when
 the clip has a row for its rule whose interval overlaps the finding's. Prints a table per rule;
 ``--json`` writes {rule_id: {"precision": p, "recall": r, "n": clips}}.
+
+``--suite real`` runs, apart from the rendered suite, the real negatives (every clip and still in
+../shared/data/roads and videos, harness/real_roads.py) and the composited positives and
+negatives on real roads (benchmarks/composite.py), with expressway and bus-lane rule data
+active and a track on the segment. A lane finding counts whether it became a case or was left
+``unidentified`` (no plate read): the rule found it either way.
 """
 
 from __future__ import annotations
@@ -87,6 +94,25 @@ def labelled(csv_path: Path) -> list[Clip]:
     return list(clips.values())
 
 
+def real_negatives(folder: Path, data_dir: Path) -> list[Clip]:
+    from harness.real_roads import WEDNESDAY_0830_CST, negatives, track_on_segment
+    from harness.scenes import rules_config
+    from ingest.media import probe
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = rules_config(folder)
+    clips = []
+    for negative in negatives(data_dir, folder):
+        track = folder / f"{negative.name}.track.json"
+        points = track_on_segment(probe(negative.path).duration_s)
+        track.write_text(
+            json.dumps([{"time": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude}
+                        for p in points])
+        )  # fmt: skip
+        clips.append(Clip(negative.path, [], track, config, WEDNESDAY_0830_CST))
+    return clips
+
+
 def judge(clip: Clip, findings: list[Finding], tallies: dict[str, Tally]) -> None:
     for rule in JUDGED:
         tally = tallies[rule]
@@ -114,6 +140,7 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=SHARED / "models")
     parser.add_argument("--data", type=Path, default=SHARED / "data")
     parser.add_argument("--skip-rendered", action="store_true")
+    parser.add_argument("--suite", choices=["rendered", "real"], default="rendered")
     args = parser.parse_args()
 
     models = ModelSet(args.models)
@@ -125,6 +152,11 @@ def main() -> None:
             sets["rendered"], _ = rendered(Path(tmp), args.data)
         if args.labels:
             sets["labelled"] = labelled(args.labels)
+        if args.suite == "real":
+            from benchmarks.composite import generate
+
+            sets["real-neg"] = real_negatives(Path(tmp) / "negatives", args.data)
+            sets["composited"] = labelled(generate(Path(tmp) / "composited", args.data))
         for name, clips in sets.items():
             tallies: dict[str, Tally] = defaultdict(Tally)
             started = time.perf_counter()
@@ -145,11 +177,14 @@ def main() -> None:
                     start=start,
                     positions=positions,
                 )
-                judge(clip, outcome.analysis.findings, tallies)
-                got = sorted({f.rule for f in outcome.analysis.findings})
+                found = outcome.analysis.findings + outcome.analysis.unidentified
+                judge(clip, found, tallies)
+                got = sorted({f.rule for f in found})
                 want = sorted({r for r, _, _ in clip.truth})
                 mark = "ok " if got == want else "MISS"
-                print(f"  {mark} {clip.path.name:40s} want {want} got {got}", flush=True)
+                cases = sorted(f"{f.rule} {f.plate}" for f in outcome.analysis.findings)
+                print(f"  {mark} {clip.path.name:40s} want {want} got {got} cases {cases}",
+                      flush=True)  # fmt: skip
             results[name] = dict(tallies)
             print(f"{name}: {len(clips)} clips in {time.perf_counter() - started:.0f} s\n")
     print(

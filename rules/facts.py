@@ -13,6 +13,10 @@ from models.types import Box
 
 Colour = Literal["white", "yellow"]
 Style = Literal["solid", "dashed"]
+Side = Literal["left", "right"]
+View = Literal["dashcam", "roadside", "unknown"]
+"""Where the camera is: driving in a lane, beside the road (a pole, a phone at the kerb), or
+not known from the frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +80,43 @@ class LaneLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Edge:
+    """A solid edge line and the side of it where the shoulder (the emergency lane) lies."""
+
+    line: LaneLine
+    shoulder: Side
+
+
+@dataclass(frozen=True, slots=True)
 class Scene:
     pts: float
     width: int
     height: int
     lines: tuple[LaneLine, ...]
+    view: View = "dashcam"
+    edges: tuple[Edge, ...] | None = None
+    """The edge lines found with their shoulder side; None in facts from before they were
+    found (then the dashcam's rightmost solid line stands for the edge line)."""
+    reason: str = ""
+    """Why no edge line could be placed in this frame (empty when one was)."""
+
+    @property
+    def shoulders(self) -> tuple[Edge, ...]:
+        """Where an emergency lane can be: beyond these lines, on their shoulder side."""
+        if self.view == "unknown":
+            return ()
+        if self.edges is not None:
+            # a dashcam drives on the right: its left edge line borders the median, not a shoulder
+            return tuple(e for e in self.edges if self.view != "dashcam" or e.shoulder == "right")
+        line = self.edge_line
+        return (Edge(line, "right"),) if line is not None else ()
+
+    @property
+    def bus_lane_edge(self) -> Edge | None:
+        """The yellow bus-lane line with the bus lane right of it, seen from a dashcam only: from
+        the roadside, which side of a yellow line the bus lane is on cannot be told."""
+        line = self.bus_line if self.view == "dashcam" else None
+        return Edge(line, "right") if line is not None else None
 
     def _right_of_centre(self, colour: Colour, style: Style | None) -> list[LaneLine]:
         centre = self.width / 2
@@ -106,8 +142,9 @@ class Scene:
         return min(found, key=lambda line: line.x_at(self.height)) if found else None
 
 
-def beyond(line: LaneLine, box: Box, margin: float) -> bool:
-    """Whether the vehicle's ground point lies right of ``line`` by at least ``margin`` of its
-    own width (so a wheel on the line is not yet over it)."""
+def beyond(line: LaneLine, box: Box, margin: float, side: Side = "right") -> bool:
+    """Whether the vehicle's ground point lies on ``side`` of ``line`` by at least ``margin`` of
+    its own width (so a wheel on the line is not yet over it)."""
     x, y = (box.x1 + box.x2) / 2, box.y2
-    return x - line.x_at(y) > margin * box.width
+    past = x - line.x_at(y) if side == "right" else line.x_at(y) - x
+    return past > margin * box.width

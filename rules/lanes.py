@@ -11,7 +11,7 @@ from collections.abc import Callable
 from models.types import Box
 from rules.base import ClipFacts, Finding, TrackFacts, runs, sure
 from rules.config import EmergencyLaneConfig, RuleBook
-from rules.facts import LaneLine, Scene, beyond
+from rules.facts import Edge, Scene, beyond
 from rules.geo import Segment, nearest
 
 EMERGENCY_LANE = "emergency_lane@1"
@@ -23,7 +23,7 @@ def _occupations(
     book: RuleBook,
     track: TrackFacts,
     config: EmergencyLaneConfig,
-    line_of: Callable[[Scene], LaneLine | None],
+    edges_of: Callable[[Scene], tuple[Edge, ...]],
     segments: tuple[Segment, ...],
     timed: bool,
 ) -> list[tuple[float, float, set[str]]]:
@@ -32,8 +32,8 @@ def _occupations(
 
     def holds(pts: float, box: Box) -> bool:
         scene = facts.scenes.get(pts)
-        line = line_of(scene) if scene is not None else None
-        if line is None or not beyond(line, box, config.margin):
+        edges = edges_of(scene) if scene is not None else ()
+        if not any(beyond(e.line, box, config.margin, e.shoulder) for e in edges):
             return False
         place, at = facts.place_at(pts), facts.time_at(pts)
         if place is None or at is None:
@@ -60,18 +60,23 @@ def emergency_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
             t0,
             t1,
             sure(t1 - t0, config.min_seconds, config.confidence_floor, config.full_after),
-            f"{track.kind} right of the solid edge line for {t1 - t0:.1f} s "
+            f"{track.kind} beyond the solid edge line for {t1 - t0:.1f} s "
             f"({t0:.1f}-{t1:.1f} s of the clip) on expressway {', '.join(sorted(names))}",
             track.plate,
         )
         for track in facts.tracks
         for t0, t1, names in _occupations(
-            facts, book, track, config, lambda s: s.edge_line, book.expressways, timed=False
+            facts, book, track, config, lambda s: s.shoulders, book.expressways, timed=False
         )
     ]
 
 
 BUS_LANE_WORDS = ("公交", "专用")
+
+
+def _bus_edges(scene: Scene) -> tuple[Edge, ...]:
+    edge = scene.bus_lane_edge
+    return (edge,) if edge is not None else ()
 
 
 def _road_text(facts: ClipFacts) -> str:
@@ -113,6 +118,6 @@ def bus_lane(facts: ClipFacts, book: RuleBook) -> list[Finding]:
         for track in facts.tracks
         if track.kind not in config.exempt or not track.kind_confirmed
         for t0, t1, names in _occupations(
-            facts, book, track, config, lambda s: s.bus_line, book.bus_lanes, timed=True
+            facts, book, track, config, lambda s: _bus_edges(s), book.bus_lanes, timed=True
         )
     ]

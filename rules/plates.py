@@ -14,6 +14,31 @@ COVERED_PLATE = "covered_plate@1"
 DECLARED = "declared@1"
 
 
+def plate_region_in_view(facts: ClipFacts, track_id: int, pts: float, box: Box) -> bool:
+    """Whether the part of the box where a plate sits (its lower middle) can be seen: the box
+    is not cut by the frame's edge, and no other vehicle nearer the camera (its box reaching
+    lower) covers that part. A plate that cannot be seen may be perfectly clean."""
+    edge = 2.0
+    if box.x1 <= edge or box.y1 <= edge or box.x2 >= facts.width - edge:
+        return False
+    if box.y2 >= facts.height - edge:
+        return False
+    rx1, rx2 = box.x1 + 0.2 * box.width, box.x2 - 0.2 * box.width
+    ry1, ry2 = box.y1 + 0.55 * box.height, box.y2
+    area = (rx2 - rx1) * (ry2 - ry1)
+    for other in facts.tracks:
+        if other.id == track_id:
+            continue
+        for at, seen in other.samples:
+            if at != pts or seen.y2 <= box.y2:
+                continue
+            w = min(rx2, seen.x2) - max(rx1, seen.x1)
+            h = min(ry2, seen.y2) - max(ry1, seen.y1)
+            if w > 0 and h > 0 and w * h > 0.3 * area:
+                return False
+    return True
+
+
 def covered_plate(facts: ClipFacts, book: RuleBook) -> list[Finding]:
     config = book.rules.covered_plate
     found = []
@@ -21,9 +46,11 @@ def covered_plate(facts: ClipFacts, book: RuleBook) -> list[Finding]:
         if track.plate is not None:
             continue
 
-        def close(pts: float, box: Box) -> bool:
-            return box.height >= config.min_height * facts.height and (
-                box.width >= config.min_width_px
+        def close(pts: float, box: Box, track_id: int = track.id) -> bool:
+            return (
+                box.height >= config.min_height * facts.height
+                and box.width >= config.min_width_px
+                and plate_region_in_view(facts, track_id, pts, box)
             )
 
         for t0, t1 in runs(track.samples, close, config.min_seconds, config.max_gap_s)[:1]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from models.types import Box
 from rules.base import ClipFacts, Finding, TrackFacts
-from rules.facts import LaneLine, Point, Scene
+from rules.facts import Edge, LaneLine, Point, Scene
 
 FORMAT = "roadwitness.facts/1"
 
@@ -48,6 +48,11 @@ def facts_to_data(facts: ClipFacts) -> dict[str, Any]:
                 "width": s.width,
                 "height": s.height,
                 "lines": [asdict(line) for line in s.lines],
+                "view": s.view,
+                "edges": None
+                if s.edges is None
+                else [{"line": asdict(e.line), "shoulder": e.shoulder} for e in s.edges],
+                "reason": s.reason,
             }
             for pts, s in facts.scenes.items()
         ],
@@ -90,6 +95,11 @@ def facts_from_data(data: dict[str, Any]) -> ClipFacts:
                     int(s["width"]),
                     int(s["height"]),
                     tuple(LaneLine(**line) for line in s["lines"]),
+                    s.get("view", "dashcam"),
+                    None
+                    if s.get("edges") is None
+                    else tuple(Edge(LaneLine(**e["line"]), e["shoulder"]) for e in s["edges"]),
+                    str(s.get("reason", "")),
                 )
                 for s in data["scenes"]
             },

@@ -16,6 +16,7 @@ from ingest.tracks import Point
 from models.registry import ModelSet
 from models.types import chars_as_lists
 from rules import ClipFacts, RuleBook
+from rules.facts import View
 from telemetry.metrics import metrics, timed_stage
 from workers.evidence import Context, EvidenceFile
 from workers.fraud import Examined, FraudChecks, FraudConfig, examine
@@ -94,6 +95,8 @@ class SubmissionProcessor:
                 sub.place_source,
             )
             media_key, declared = sub.media.key, sub.declared_violation
+            # a registered dashcam device drives in a lane; an app upload may be anything
+            view: View | None = "dashcam" if sub.device_id else None
             start = sub.clip_start or sub.taken_at
             positions = _positions(sub)
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
@@ -112,6 +115,7 @@ class SubmissionProcessor:
                 start=start,
                 positions=positions,
                 watcher=scanner,
+                view=view,
             )
             kind = result.outcome.info.kind
             examined = examine(original, kind, scanner.scan() if kind == "video" else None)

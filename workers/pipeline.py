@@ -15,6 +15,7 @@ from ingest.media import MediaInfo, probe
 from ingest.tracks import Point
 from models.registry import ModelSet
 from rules import ClipFacts, RuleBook
+from rules.facts import View
 from telemetry.metrics import timed_iter, timed_stage
 from workers.evidence import Context, EvidenceFile, build, moments
 from workers.frames import DecodeWatcher, Frame, KeptFrames, iter_frames
@@ -56,6 +57,7 @@ def recognise_file(
     on_frame: Callable[[Frame], None] | None = None,
     kept: KeptFrames | None = None,
     watcher: DecodeWatcher | None = None,
+    view: View | None = None,
 ) -> Outcome:
     """Probe, decode, recognise and judge one file (``kept`` keeps the sampled frames)."""
     info = probe(path, max_seconds) if max_seconds else probe(path)
@@ -63,7 +65,7 @@ def recognise_file(
         on_start(info)
     key_times = kept.key_times if kept is not None else None
     frames = timed_iter("decode", iter_frames(path, info, fps, max_frames, key_times, watcher))
-    analysis = analyse(models, kept.keep(frames) if kept else frames, on_frame, fps)
+    analysis = analyse(models, kept.keep(frames) if kept else frames, on_frame, fps, view)
     with timed_stage("rules"):
         facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
         found = candidates(analysis, facts, by_track, book)
@@ -85,6 +87,7 @@ def run(
     on_start: Callable[[MediaInfo], None] | None = None,
     on_frame: Callable[[Frame], None] | None = None,
     watcher: DecodeWatcher | None = None,
+    view: View | None = None,
 ) -> Result:
     """The whole pipeline on one local file; ``context`` says where the media came from."""
     kept = KeptFrames()
@@ -102,6 +105,7 @@ def run(
         on_frame=on_frame,
         kept=kept,
         watcher=watcher,
+        view=view,
     )
     info = outcome.info
     with timed_stage("evidence"):

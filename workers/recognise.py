@@ -16,10 +16,11 @@ from ingest.tracks import Point
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Vehicle
-from rules import ClipFacts, Finding, RuleBook, TrackFacts, evaluate
+from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
+from rules.facts import View
 from workers.frames import Frame
 from workers.road_text import read_road_text
-from workers.scene import Scene, detect_lanes
+from workers.scene import Scene, detect_lanes, steady_view
 from workers.vehicles import VehicleClass, fuse, plate_colour
 from workers.voting import group, merged_alternatives, vote
 
@@ -130,6 +131,8 @@ class Analysis:
     """Text painted in the lane beyond a yellow line (公交专用), by video time, where read."""
     plate_groups: list[PlateGroup] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    unidentified: list[Finding] = field(default_factory=list)
+    """Lane findings with no plate read: not cases, listed for supervisors."""
     best_frames: dict[int, Image] = field(default_factory=dict)
     """The frames kept as evidence (the best sighting of each plate), by frame index."""
     plate_crops: dict[int, Image] = field(default_factory=dict)
@@ -278,7 +281,8 @@ def clip_facts(
 def candidates(
     analysis: Analysis, facts: ClipFacts, by_track: dict[int, PlateGroup], book: RuleBook
 ) -> list[Candidate]:
-    analysis.findings = evaluate(facts, book)
+    verdict = judge(facts, book)
+    analysis.findings, analysis.unidentified = verdict.cases, verdict.unidentified
     kinds = {t.id: t.kind for t in facts.tracks}
     return [
         Candidate(
@@ -296,9 +300,11 @@ def analyse(
     frames: Iterable[Frame],
     on_frame: Callable[[Frame], None] | None = None,
     fps: float = 2.0,
+    view: View | None = None,
 ) -> Analysis:
     """Run recognition over ``frames`` (sampled at ``fps``), keeping in memory only the frames
-    that are some vehicle's best plate sighting so far."""
+    that are some vehicle's best plate sighting so far. ``view``: the camera's point of view
+    when the submission's source says it (a dashcam device), else worked out from the frames."""
     analysis = Analysis()
     tracker = new_tracker(fps)
     best: dict[int | str, PlateObservation] = {}
@@ -331,6 +337,7 @@ def analyse(
         analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
+    analysis.scenes = steady_view(analysis.scenes, view)  # one point of view for the clip
     analysis.sightings = dict(sightings)
     analysis.plate_groups = plate_groups(analysis.observations)
     analysis.best_frames = {

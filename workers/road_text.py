@@ -30,9 +30,14 @@ class LineReader(Protocol):
 
 
 def _neighbour(scene: Scene, line: LaneLine) -> LaneLine | None:
-    """The nearest marking left of ``line`` at the bottom of the frame."""
+    """The nearest marking left of ``line`` at the bottom of the frame, among those seen in the
+    lower quarter of it (a short far stroke's slope says little about the lane's width)."""
     y = scene.height
-    left = [other for other in scene.lines if other.x_at(y) < line.x_at(y) - 10]
+    left = [
+        other
+        for other in scene.lines
+        if other.x_at(y) < line.x_at(y) - 10 and other.y_bottom >= 0.75 * scene.height
+    ]
     return max(left, key=lambda other: other.x_at(y)) if left else None
 
 

@@ -1,41 +1,127 @@
-"""Road scene from a dashcam frame: lane markings found with OpenCV (colour masks, Hough
-segments, a straight fit per marking), each marking told solid or dashed by how much of its
+"""Road scene from a real frame: lane markings found with OpenCV, the solid edge lines with the
+side their shoulder lies on, and the camera's point of view.
+
+Paint is found as thin structures brighter than the road around them (a horizontal top-hat:
+hazy pole-camera footage has grey paint on grey asphalt, so a fixed brightness threshold misses
+it), white where unsaturated, yellow by hue; blobs that are not thin (a yellow raincoat, a white
+van without a box) are dropped. Hough segments are grouped into markings by direction and
+collinearity, each fitted with a straight line and told solid or dashed by how much of its
 length is painted.
 
-The rules need two lines: the road's right edge line (the rightmost solid white line right of
-the camera: beyond it is the emergency lane) and a yellow line right of the camera (the bus
-lane's marking). A vehicle's place on the road is the bottom centre of its box.
+The point of view decides where a shoulder can be: a dashcam drives in a lane (a marking on
+each side of the frame's centre, a lane's width apart), so only the right edge line bounds an
+emergency lane; a roadside camera (a pole, a phone at the kerb) looks along the road and may
+see a carriageway's edge line on either side. An edge line counts only when a paved strip lies
+beyond it (a guardrail's base or a kerb with grass behind it is not one). When no edge line can
+be placed the scene says why (``Scene.reason``), and the lane rules find nothing in it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from models.types import Box, Image
-from rules.facts import Colour, Style
+from rules.facts import Colour, Edge, Side, Style, View
 from rules.facts import LaneLine as LaneLine  # the rules own the scene's types
 from rules.facts import Scene as Scene
 from rules.facts import beyond as beyond
 
-ROI_TOP = 0.55
-"""Markings are looked for below this fraction of the frame height (the road ahead)."""
+ROI_TOP = 0.3
+"""Markings are looked for below this fraction of the frame height (above: sky, captions)."""
+YELLOW_ROI_TOP = 0.55
+"""Yellow (bus-lane) markings are looked for below this: near paint reads best as road text."""
 SOLID_COVERAGE = 0.7
-MIN_SLOPE = 0.4
-"""|dy/dx| below this is not a lane marking seen from the driver's seat (a stop line, a kerb)."""
+MIN_SLOPE = 0.2
+"""|dy/dx| below this is not a marking along the road (a stop line, a guardrail's top edge)."""
+PAINT_CONTRAST = 25
+"""Grey levels paint must stand above the road next to it."""
+EGO_LANE_SHARE = 0.3
+"""A dashcam's own lane is at least this share of the frame width wide at the bottom row."""
+
+Segment = tuple[int, int, int, int]
 
 
 def _masks(image: Image) -> dict[Colour, np.ndarray]:
+    height, width = image.shape[:2]
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, (width // 24) | 1), 1))
+    raised = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel) > PAINT_CONTRAST
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    white = (raised & (hsv[..., 1] < 70)).astype(np.uint8) * 255
     hls = cv2.cvtColor(image, cv2.COLOR_BGR2HLS)
-    white = cv2.inRange(hls, (0, 190, 0), (180, 255, 90))
     yellow = cv2.inRange(hls, (12, 80, 90), (38, 230, 255))
-    return {"white": white, "yellow": yellow}
+    return {"white": _thin_only(white, height), "yellow": _thin_only(yellow, height)}
 
 
-def _fit(segments: list[tuple[int, int, int, int]]) -> tuple[float, float, float, float]:
+def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
+    """Only connected parts that are long and thin, as paint seen along the road is: a
+    coloured coat, a bag or a sign is a blob."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(count, bool)
+    for i in range(1, count):
+        w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, 4]
+        long_side = max(w, h)
+        # area over the bounding box's long side is the blob's mean thickness
+        keep[i] = long_side >= height // 40 and area / long_side <= max(3.0, long_side / 6)
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _angle(seg: Segment) -> float:
+    x1, y1, x2, y2 = seg
+    return float(np.degrees(np.arctan2(y2 - y1, x2 - x1)) % 180)
+
+
+def _distance(seg: Segment, x: float, y: float) -> float:
+    x1, y1, x2, y2 = seg
+    length = float(np.hypot(x2 - x1, y2 - y1)) or 1.0
+    return abs((x2 - x1) * (y1 - y) - (x1 - x) * (y2 - y1)) / length
+
+
+def _group(segments: list[Segment], tolerance: float) -> list[list[Segment]]:
+    """Segments of one marking point the same way and lie on one straight line (the longest
+    segment of the group stands for it)."""
+    groups: list[list[Segment]] = []
+    for seg in sorted(segments, key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1])):
+        for members in groups:
+            seed = members[0]
+            turn = abs(_angle(seg) - _angle(seed))
+            if min(turn, 180 - turn) > 4:
+                continue
+            if max(_distance(seed, seg[0], seg[1]), _distance(seed, seg[2], seg[3])) < tolerance:
+                members.append(seg)
+                break
+        else:
+            groups.append([seg])
+    return groups
+
+
+def _merge_wide(groups: list[list[Segment]], width: int) -> list[list[Segment]]:
+    """Groups that are the two borders of one wide stripe of paint (near the camera a marking
+    is tens of pixels wide): nearly parallel and close together where both are seen."""
+    merged: list[list[Segment]] = []
+    fits: list[tuple[float, float, float, float]] = []
+    for members in groups:
+        a, b, top, bottom = _fit(members)
+        for i, (a2, b2, top2, bottom2) in enumerate(fits):
+            turn = abs(np.degrees(np.arctan(a) - np.arctan(a2)))
+            rows = (max(top, top2), min(bottom, bottom2))
+            apart = max(abs((a - a2) * y + b - b2) for y in rows)
+            if turn < 8 and apart < 0.03 * width:
+                merged[i] = merged[i] + members
+                fits[i] = _fit(merged[i])
+                break
+        else:
+            merged.append(list(members))
+            fits.append((a, b, top, bottom))
+    return merged
+
+
+def _fit(segments: list[Segment]) -> tuple[float, float, float, float]:
     ys, xs, weights = [], [], []
     for x1, y1, x2, y2 in segments:
         length = float(np.hypot(x2 - x1, y2 - y1))
@@ -46,45 +132,31 @@ def _fit(segments: list[tuple[int, int, int, int]]) -> tuple[float, float, float
     return float(a), float(b), float(min(ys)), float(max(ys))
 
 
+def _along(a: float, b: float, y_top: float, y_bottom: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points one pixel apart along x = a*y + b between the two rows."""
+    length = float(np.hypot(a * (y_bottom - y_top), y_bottom - y_top))
+    ys = np.linspace(y_top, y_bottom, max(2, int(length)))
+    return a * ys + b, ys
+
+
 def _coverage(mask: np.ndarray, a: float, b: float, y_top: float, y_bottom: float) -> float:
-    grown = cv2.dilate(mask, np.ones((5, 5), np.uint8))
-    ys = np.arange(int(y_top), int(y_bottom))
-    if len(ys) < 10:
+    grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    xs, ys = _along(a, b, y_top, y_bottom)
+    inside = (xs >= 0) & (xs < mask.shape[1])
+    if inside.sum() < 10:
         return 0.0
-    xs = np.clip((a * ys + b).astype(int), 0, mask.shape[1] - 1)
-    return float((grown[ys, xs] > 0).mean())
+    return float((grown[ys[inside].astype(int), xs[inside].astype(int)] > 0).mean())
 
 
-def _group(segments: list[tuple[int, int, int, int]], height: int, gap: float) -> list[list[Any]]:
-    """Segments of one marking share their slope's sign and their x where they meet the
-    bottom of the frame."""
-    groups: list[tuple[float, list[Any]]] = []
-    for seg in sorted(segments, key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1])):
-        x1, y1, x2, y2 = seg
-        a = (x2 - x1) / (y2 - y1)
-        x_bottom = x1 + a * (height - y1)
-        for x0, members in groups:
-            if abs(x_bottom - x0) < gap and np.sign(a) == np.sign(_slope(members[0])):
-                members.append(seg)
-                break
-        else:
-            groups.append((x_bottom, [seg]))
-    return [members for _, members in groups]
-
-
-def _slope(seg: tuple[int, int, int, int]) -> float:
-    x1, y1, x2, y2 = seg
-    return (x2 - x1) / (y2 - y1)
-
-
-def detect_lanes(image: Image, pts: float = 0.0, vehicles: Sequence[Box] = ()) -> Scene:
+def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
     """Lane markings below the horizon; the ``vehicles``' boxes are left out, so a yellow
     tail light or a white bumper is never taken for paint."""
     height, width = image.shape[:2]
     top = int(height * ROI_TOP)
     lines: list[LaneLine] = []
     for colour, mask in _masks(image).items():
-        mask[:top] = 0
+        # bus-lane lines are judged from a dashcam only, whose road starts lower
+        mask[: top if colour == "white" else int(height * YELLOW_ROI_TOP)] = 0
         for box in vehicles:
             mask[max(0, int(box.y1)) : int(box.y2) + 1, max(0, int(box.x1)) : int(box.x2) + 1] = 0
         found = cv2.HoughLinesP(
@@ -100,18 +172,135 @@ def detect_lanes(image: Image, pts: float = 0.0, vehicles: Sequence[Box] = ()) -
         segments = [
             (int(x1), int(y1), int(x2), int(y2))
             for x1, y1, x2, y2 in found.reshape(-1, 4)
-            if y1 != y2 and abs((y2 - y1) / ((x2 - x1) or 1e-6)) >= MIN_SLOPE
+            if abs(y2 - y1) >= MIN_SLOPE * abs(x2 - x1) and y1 != y2
         ]
-        for members in _group(segments, height, gap=width * 0.06):
+        groups = _group(segments, tolerance=max(4.0, width * 0.006))
+        for members in _merge_wide(groups, width):
             a, b, y_top, y_bottom = _fit(members)
-            span = sum(abs(s[3] - s[1]) for s in members)
-            if span < height * 0.08:
+            xs, ys = _along(a, b, y_top, y_bottom)
+            length = float(np.hypot(xs[-1] - xs[0], ys[-1] - ys[0]))
+            painted = sum(float(np.hypot(s[2] - s[0], s[3] - s[1])) for s in members)
+            if painted < height * 0.08:
                 continue
-            y_bottom = max(y_bottom, min(height - 1.0, y_bottom + (y_bottom - y_top) * 0.1))
-            if not -0.25 * width < a * height + b < 1.25 * width:
-                continue  # meets the bottom far outside the frame: not a marking of this road
             coverage = _coverage(mask, a, b, y_top, y_bottom)
-            long_enough = y_bottom - y_top >= 0.2 * height
-            style: Style = "solid" if coverage >= SOLID_COVERAGE and long_enough else "dashed"
+            solid = coverage >= SOLID_COVERAGE and length >= 0.25 * height
+            style: Style = "solid" if solid else "dashed"
             lines.append(LaneLine(a, b, y_top, y_bottom, colour, style, round(coverage, 3)))
-    return Scene(pts, width, height, tuple(lines))
+    return lines
+
+
+def _x_bottom(line: LaneLine, height: int) -> float:
+    return line.x_at(height)
+
+
+def point_of_view(lines: Sequence[LaneLine], width: int, height: int) -> View:
+    """dashcam when the frame shows the camera's own lane: the nearest marking left of the
+    centre runs down to the left, the nearest right of it down to the right, a lane's width
+    apart at the bottom row; roadside when markings are seen but no such lane; unknown when
+    there are none."""
+    if not lines:
+        return "unknown"
+    centre = width / 2
+    left = [line for line in lines if line.a < 0 and _x_bottom(line, height) < centre]
+    right = [line for line in lines if line.a > 0 and _x_bottom(line, height) > centre]
+    if left and right:
+        gap = min(_x_bottom(r, height) for r in right) - max(_x_bottom(ln, height) for ln in left)
+        if gap >= EGO_LANE_SHARE * width:
+            return "dashcam"
+    return "roadside"
+
+
+def _paved_beyond(hsv: np.ndarray, line: LaneLine, shoulder: Side) -> bool:
+    """Whether a strip beyond the line looks like the road just inside it (grey, of like
+    brightness) over most of its width, as a paved shoulder does and grass, trees or the
+    ground past a guardrail do not."""
+    height, width = hsv.shape[:2]
+    step = max(6, int(width * 0.02))
+    sign = 1 if shoulder == "right" else -1
+    y_top = line.y_top + (line.y_bottom - line.y_top) * 0.4
+    outside: list[np.ndarray] = []
+    inside: list[np.ndarray] = []
+    for y in np.linspace(y_top, line.y_bottom, 20).astype(int):
+        x = line.x_at(float(y))
+        for k in (1.0, 2.0, 3.0):
+            for into, xi in (
+                (outside, int(x + sign * step * k)),
+                (inside, int(x - sign * step * k)),
+            ):
+                if 0 <= xi < width and 0 <= y < height:
+                    into.append(hsv[y, xi])
+    if len(outside) < 15 or len(inside) < 15:
+        return False
+    road_value = float(np.median(np.stack(inside)[:, 2]))
+    strip = np.stack(outside).astype(np.float64)
+    # road-grey, or brighter and unsaturated: paint (an emergency lane has its name painted)
+    alike = (strip[:, 1] < 70) & (strip[:, 2] - road_value > -30)
+    return bool(alike.mean() >= 0.6)
+
+
+def _reaches_border(line: LaneLine, width: int, height: int) -> bool:
+    """An edge line seen along the road runs out of the frame at its bottom or its side."""
+    x, y = line.x_at(line.y_bottom), line.y_bottom
+    return y >= 0.85 * height or x <= 0.03 * width or x >= 0.97 * width
+
+
+def find_edges(image: Image, lines: Sequence[LaneLine]) -> tuple[Edge, ...]:
+    """On each side of the frame, the outermost solid white marking with a paved strip beyond
+    it (which of them can bound an emergency lane depends on the point of view: see
+    ``Scene.shoulders``)."""
+    height, width = image.shape[:2]
+    centre = width / 2
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    solid = [
+        line
+        for line in lines
+        if line.colour == "white" and line.style == "solid" and _reaches_border(line, width, height)
+    ]
+    edges = []
+    for side in ("left", "right"):
+        if side == "right":
+            found = [ln for ln in solid if ln.a > 0 and _x_bottom(ln, height) > centre]
+            found.sort(key=lambda ln: -_x_bottom(ln, height))
+        else:
+            found = [ln for ln in solid if ln.a < 0 and _x_bottom(ln, height) < centre]
+            found.sort(key=lambda ln: _x_bottom(ln, height))
+        for line in found:
+            if _paved_beyond(hsv, line, side):
+                edges.append(Edge(line, side))
+                break
+    return tuple(edges)
+
+
+def explain(scene: Scene) -> Scene:
+    """The scene with ``reason`` saying why no shoulder can be placed in it (empty if one can)."""
+    reason = ""
+    if not scene.lines:
+        reason = "no lane markings found"
+    elif scene.view == "unknown":
+        reason = "the camera's point of view cannot be told"
+    elif not scene.shoulders:
+        reason = f"{scene.view} view: no solid edge line with a paved shoulder beyond it"
+    return replace(scene, reason=reason)
+
+
+def detect_lanes(
+    image: Image, pts: float = 0.0, vehicles: Sequence[Box] = (), view: View | None = None
+) -> Scene:
+    """The scene of one frame; ``view`` when the submission's source says it (a dashcam
+    device), else worked out from this frame (see :func:`steady_view` for a whole clip)."""
+    height, width = image.shape[:2]
+    lines = find_lines(image, vehicles)
+    seen = view or point_of_view(lines, width, height)
+    return explain(Scene(pts, width, height, tuple(lines), seen, find_edges(image, lines)))
+
+
+def steady_view(scenes: dict[float, Scene], view: View | None = None) -> dict[float, Scene]:
+    """One point of view for a whole clip (a camera does not turn from a dashcam into a pole
+    camera halfway): ``view`` when the source says it, else the view most frames with
+    markings show; frames without markings keep "unknown" and their reason."""
+    if view is None:
+        votes = Counter(s.view for s in scenes.values() if s.view != "unknown")
+        if not votes:
+            return scenes
+        view = votes.most_common(1)[0][0]
+    return {pts: explain(replace(s, view=view)) if s.lines else s for pts, s in scenes.items()}

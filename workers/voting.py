@@ -48,7 +48,8 @@ def vote(sightings: Sequence[Sighting]) -> tuple[str, float]:
             tally[s.read[position]] += s.weight
         winner = max(tally, key=lambda ch: tally[ch])
         consensus.append(winner)
-        shares.append(tally[winner] / sum(tally.values()))
+        total = sum(tally.values())
+        shares.append(tally[winner] / total if total else 0.0)  # weightless (blurred) reads
     text = "".join(consensus)
     if not is_valid_plate(text):
         best = max(sightings, key=lambda s: s.weight)
