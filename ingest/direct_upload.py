@@ -34,7 +34,7 @@ from ingest.identity import Caller
 from ingest.media import MediaError, sniff
 from ingest.store import S3Store
 from ingest.submissions import Intake, original_key
-from ingest.uploads import UploadError, UploadState, _declared
+from ingest.uploads import UploadError, UploadState, declared_of, state_of
 
 S3_MIN_PART = 5 << 20
 """S3 refuses parts under 5 MiB except the last."""
@@ -71,17 +71,6 @@ def part_spans(length: int, part_size: int) -> list[tuple[int, int, int]]:
     """(part number, offset, size) of each part; S3 numbers parts from 1."""
     count = max(1, math.ceil(length / part_size))
     return [(n + 1, n * part_size, min(part_size, length - n * part_size)) for n in range(count)]
-
-
-def _state(upload: Upload) -> UploadState:
-    return UploadState(
-        upload.id,
-        upload.offset,
-        upload.length,
-        upload.state,
-        upload.expires_at,
-        upload.submission_id,
-    )
 
 
 class DirectUploads:
@@ -193,12 +182,12 @@ class DirectUploads:
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
             if upload.state == "complete":
-                return _state(upload)
+                return state_of(upload)
         if not self._claim(upload_id):
             with self.sessions() as session:
                 upload = self._owned(session, caller, upload_id)
                 if upload.state == "complete":
-                    return _state(upload)
+                    return state_of(upload)
             raise UploadError(423, "upload_busy", "another request is completing this upload")
         try:
             return self._check_and_accept(caller, upload_id)
@@ -234,7 +223,7 @@ class DirectUploads:
                 raise UploadError(409, "parts_missing", "no part was sent yet")
             key, multipart_id, part_size = direct.key, direct.multipart_id, direct.part_size
             length, expected = upload.length, upload.sha256
-            declared, filename = _declared(caller, upload), upload.event.get("filename")
+            declared, filename = declared_of(caller, upload), upload.event.get("filename")
         self._assemble(upload_id, key, multipart_id, length, part_size)
         self.scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
@@ -257,7 +246,7 @@ class DirectUploads:
         with self.sessions.begin() as session:
             upload = self._owned(session, caller, upload_id)
             upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
-            state = _state(upload)
+            state = state_of(upload)
             done = session.get(DirectUpload, upload_id)
             if done is not None:
                 session.delete(done)

@@ -57,7 +57,8 @@ class UploadState:
     created: bool = False
 
 
-def _state(upload: Upload, created: bool = False) -> UploadState:
+def state_of(upload: Upload, created: bool = False) -> UploadState:
+    """What a client is told of an upload (tus offset, length, expiry, its report)."""
     return UploadState(
         upload.id,
         upload.offset,
@@ -115,7 +116,7 @@ class Uploads:
                 )
                 session.add(upload)
                 session.flush()
-                return _state(upload, created=True)
+                return state_of(upload, created=True)
         except IntegrityError:  # the same event opened twice at once: one of them won
             return self.open(caller, event_id, length, sha256, event)
 
@@ -131,7 +132,7 @@ class Uploads:
                 f"upload_{upload.state}",
                 upload.error or f"the upload for this event is {upload.state}",
             )
-        return _state(upload)
+        return state_of(upload)
 
     def _owned(self, session: Session, caller: Caller, upload_id: str) -> Upload:
         upload = session.get(Upload, upload_id)
@@ -141,7 +142,7 @@ class Uploads:
 
     def _current(self, caller: Caller, upload_id: str) -> UploadState:
         with self.sessions() as session:
-            return _state(self._owned(session, caller, upload_id))
+            return state_of(self._owned(session, caller, upload_id))
 
     def head(self, caller: Caller, upload_id: str) -> UploadState:
         """The upload's state; one whose bytes are all in but that has no submission (its
@@ -278,7 +279,7 @@ class Uploads:
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
             declared, filename, expected = (
-                _declared(caller, upload),
+                declared_of(caller, upload),
                 upload.event.get("filename"),
                 upload.sha256,
             )
@@ -369,7 +370,7 @@ class Uploads:
         return expired
 
 
-def _declared(caller: Caller, upload: Upload) -> Declared:
+def declared_of(caller: Caller, upload: Upload) -> Declared:
     event = upload.event
     place = event.get("place") or {}
 
