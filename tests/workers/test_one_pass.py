@@ -13,10 +13,13 @@ from sqlalchemy import select
 import workers.evidence
 from cases.services import Services
 from ingest.db import Case, EvidenceItem
+from ingest.db_fraud import MediaFingerprint
 from ingest.migrate import upgrade
 from ingest.submissions import Declared
+from workers.fingerprint import fingerprint
 from workers.jobs import SubmissionProcessor
 from workers.runner import run
+from workers.scan import scan_file
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +56,7 @@ def test_one_clip_is_probed_once_and_decoded_once(
             roles = set(
                 session.scalars(select(EvidenceItem.role).where(EvidenceItem.case_id == case.id))
             )
+            stored = session.scalars(select(MediaFingerprint)).one()
     finally:
         services.close()
     assert case.plate == plate
@@ -60,3 +64,6 @@ def test_one_clip_is_probed_once_and_decoded_once(
     assert len(opened) == 2, opened  # the probe, then the one decoding pass
     (cut,) = ffmpeg_runs  # the clip, cut by stream copy: no decoding, no re-encoding
     assert "copy" in cut and "libx264" not in cut, cut
+    # the anti-fraud fingerprint came from that same pass, and equals a scan of its own
+    assert stored.submission_id == case.submission_id and stored.kind == "video"
+    assert stored.hashes == fingerprint(scan_file(clip, "video")).to_bytes()
