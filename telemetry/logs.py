@@ -74,9 +74,20 @@ def _json_lines(fmt: LogFormat) -> bool:
     return fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
 
 
+class _LiveStderr:
+    """``sys.stderr`` looked up at each write, not once: whoever swaps it (a test runner, a
+    CLI runner) may close the old one, and a later log line must not go there."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: int = logging.INFO, fmt: LogFormat = "auto") -> None:
     """One stderr handler on the root logger, JSON or text (``auto``: text on a terminal)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_LiveStderr())
     handler.setFormatter(JsonLines() if _json_lines(fmt) else Readable())
     handler.addFilter(ContextIds())
     root = logging.getLogger()

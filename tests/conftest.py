@@ -38,8 +38,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for each test: no test sees another's jobs or originals,
+    whatever the order."""
     with postgres_database() as url:
         yield url
 

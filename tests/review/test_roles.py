@@ -24,6 +24,8 @@ ADMIN = {"admin"}
 
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
     ("POST", "/v1/reporters"): PUBLIC,
     ("POST", "/v1/staff/login"): PUBLIC,
     ("POST", "/v1/staff/logout"): PUBLIC,
@@ -31,6 +33,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("HEAD", "/v1/uploads/{upload_id}"): REPORTER,
     ("PATCH", "/v1/uploads/{upload_id}"): REPORTER,
     ("DELETE", "/v1/uploads/{upload_id}"): REPORTER,
+    ("POST", "/v1/uploads/{upload_id}/direct"): REPORTER,
+    ("POST", "/v1/uploads/{upload_id}/direct/complete"): REPORTER,
     ("GET", "/v1/reports"): REPORTER,
     ("GET", "/v1/reports/{submission_id}"): REPORTER,
     ("POST", "/v1/submissions"): REPORTER,

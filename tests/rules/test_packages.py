@@ -109,9 +109,13 @@ def test_cloned_plate_flag_on_two_real_submissions_far_apart(
 
     first, second = _cases(services)
     assert first.plate == second.plate == row["plate_text"]
-    assert [f["other_case"] for f in first.flags] == [second.id]
-    assert [f["other_case"] for f in second.flags] == [first.id]
-    flag = first.flags[0]
+    cloned = [[f for f in c.flags if f["kind"] == "cloned_plate@1"] for c in (first, second)]
+    assert [f["other_case"] for f in cloned[0]] == [second.id]
+    assert [f["other_case"] for f in cloned[1]] == [first.id]
+    # the same photo from another reporter is re-used media as well: flagged on the later one
+    assert all(f["kind"] == "cloned_plate@1" for f in first.flags)
+    assert {f["kind"] for f in second.flags} == {"cloned_plate@1", "reused_media@1"}
+    flag = cloned[0][0]
     assert flag["kind"] == "cloned_plate@1" and 90 < flag["distance_km"] < 110
     assert flag["minutes"] == 10.0 and "km/h" in flag["reason"]
     assert first.status == second.status == "candidate"  # a flag, never a decision
