@@ -10,7 +10,6 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,18 +19,9 @@ from harness.processes import api_server, run_cli
 from ingest.db import Submission, make_engine, make_sessionmaker
 from ingest.identity import Identity
 from ingest.signing import sign_headers
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CLIP = DATA_DIR / "videos" / "dev_dashcam_lanes_solidWhiteRight.mp4"
 PHOTO = DATA_DIR / "images" / "dev_vehicle_008.jpg"
 TUS_JS = REPO / "api" / "report" / "node_modules" / "tus-js-client" / "dist" / "tus.min.js"
@@ -40,7 +30,7 @@ SHENZHEN = {"latitude": 22.54312, "longitude": 114.05786, "accuracy": 12}
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh)"),
+    needs_chromium,
     pytest.mark.skipif(not TUS_JS.exists(), reason="needs npm ci in api/report (scripts/setup.sh)"),
 ]
 

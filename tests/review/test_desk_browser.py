@@ -15,27 +15,18 @@ from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
 from ingest.submissions import Declared
 from settings import load_settings
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
 from workers.jobs import SubmissionProcessor
 from workers.runner import run
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHOTOS = ["008", "009", "010", "012", "015"]
 ARTIFACTS = REPO / "test-artifacts"
 LEAFLET = REPO / "api" / "desk" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh)"),
+    needs_chromium,
 ]
 
 

@@ -20,8 +20,8 @@ from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
 from ingest.submissions import Declared
 from settings import load_settings
+from tests.browser import ARGS, CHROMIUM, needs_chromium
 from tests.conftest import DATA_DIR, MODELS_DIR
-from tests.review.test_desk_browser import ARGS, CHROMIUM
 from workers.jobs import SubmissionProcessor
 from workers.runner import run
 
@@ -31,7 +31,7 @@ SEED = 69  # the seed benchmarks/plates.py --degrade gives this photo (7 + its r
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh)"),
+    needs_chromium,
 ]
 
 
