@@ -8,6 +8,9 @@ bash scripts/test-system.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-# pytest-randomly (dev extra) runs the tests in a random order; the header names the seed, and
-# -p randomly --randomly-seed=N (or -p no:randomly) reruns one order.
-exec .venv/bin/python -m pytest "$@"
+# pytest-randomly (dev extra) runs the tests in a random order. The seed is printed first (the
+# header that would name it is hidden by -q): RANDOMLY_SEED=N bash scripts/test.sh reruns that
+# order, and -p no:randomly turns the shuffling off.
+seed="${RANDOMLY_SEED:-$(( (RANDOM << 15) | RANDOM ))}"
+echo "==> tests in random order, seed $seed (RANDOMLY_SEED=$seed reruns this order)"
+exec .venv/bin/python -m pytest -p randomly --randomly-seed="$seed" "$@"
