@@ -13,12 +13,9 @@ from sqlalchemy import select
 from cases.services import Services
 from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
-from ingest.submissions import Declared
 from settings import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, needs_chromium, report_photos
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
-from workers.jobs import SubmissionProcessor
-from workers.runner import run
 
 PHOTOS = ["008", "009", "010", "012", "015"]
 ARTIFACTS = REPO / "test-artifacts"
@@ -30,26 +27,6 @@ pytestmark = [
 ]
 
 
-def _seed(settings: dict[str, Any], models: Any) -> None:
-    from datetime import UTC, datetime
-
-    services = Services.build(load_settings(None, **settings))
-    try:
-        for n in PHOTOS:
-            photo = DATA_DIR / "images" / f"dev_vehicle_{n}.jpg"
-            declared = Declared(
-                violation="bus_lane",
-                latitude=22.54,
-                longitude=114.06,
-                taken_at=datetime(2026, 11, 23, 0, 15, tzinfo=UTC),
-                reporter=None,
-            )
-            services.intake.accept(photo, photo.name, declared, actor="reporter:test")
-        run(services, SubmissionProcessor(services, models), drain=True)
-    finally:
-        services.close()
-
-
 def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -57,7 +34,7 @@ def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path:
     run_cli(settings, "db", "upgrade")
     run_cli(settings, "staff", "add", "wang", "--role", "officer", "--password", "desk-pass-1")
     run_cli(settings, "staff", "add", "li", "--role", "supervisor", "--password", "desk-pass-2")
-    _seed(settings, models)
+    report_photos(settings, models, [DATA_DIR / "images" / f"dev_vehicle_{n}.jpg" for n in PHOTOS])
     ARTIFACTS.mkdir(exist_ok=True)
     decided: list[tuple[str, str]] = []
     with api_server(settings, tmp_path) as api, sync_playwright() as pw:

@@ -5,7 +5,6 @@ province with one key and confirms; the audit event holds the old and the new pl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,9 @@ from benchmarks.plates import motion_blur
 from cases.services import Services
 from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
-from ingest.submissions import Declared
 from settings import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium
+from tests.browser import ARGS, CHROMIUM, needs_chromium, report_photos
 from tests.conftest import DATA_DIR, MODELS_DIR
-from workers.jobs import SubmissionProcessor
-from workers.runner import run
 
 PHOTO = DATA_DIR / "images" / "dev_vehicle_013.jpg"
 TRUTH, MISREAD = "苏AD39970", "皖AD39970"
@@ -50,17 +46,9 @@ def test_officer_fixes_a_misread_province_with_one_key(models: Any, tmp_path: Pa
     run_cli(settings, "db", "upgrade")
     run_cli(settings, "staff", "add", "wang", "--role", "officer", "--password", "desk-pass-1")
     photo = _blurred_photo(models, tmp_path / "dev_vehicle_013_blur.png")
+    report_photos(settings, models, [photo])
     services = Services.build(load_settings(None, **settings))
     try:
-        declared = Declared(
-            violation="bus_lane",
-            latitude=22.54,
-            longitude=114.06,
-            taken_at=datetime(2026, 11, 23, 0, 15, tzinfo=UTC),
-            reporter=None,
-        )
-        services.intake.accept(photo, photo.name, declared, actor="reporter:test")
-        run(services, SubmissionProcessor(services, models), drain=True)
         with services.sessions() as session:
             [case] = session.scalars(select(Case)).all()
             assert case.plate == MISREAD  # the reader's 皖 pull: what the officer must fix
