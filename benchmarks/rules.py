@@ -177,12 +177,12 @@ def main() -> None:
                     start=start,
                     positions=positions,
                 )
-                found = outcome.analysis.findings + outcome.analysis.unidentified
+                found = outcome.verdict.cases + outcome.verdict.unidentified
                 judge(clip, found, tallies)
                 got = sorted({f.rule for f in found})
                 want = sorted({r for r, _, _ in clip.truth})
                 mark = "ok " if got == want else "MISS"
-                cases = sorted(f"{f.rule} {f.plate}" for f in outcome.analysis.findings)
+                cases = sorted(f"{f.rule} {f.plate}" for f in outcome.verdict.cases)
                 print(f"  {mark} {clip.path.name:40s} want {want} got {got} cases {cases}",
                       flush=True)  # fmt: skip
             results[name] = dict(tallies)

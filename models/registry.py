@@ -9,14 +9,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from models.types import Image, ModelInfo, PlateDetection, PlateText, Vehicle
-
-if TYPE_CHECKING:
-    from models.tracker import Tracked
 from models.weights import resolve
 
 
@@ -42,7 +39,7 @@ class PlateReader(Protocol):
 class Tracker(Protocol):
     """Follows vehicles through one clip's sampled frames, in order."""
 
-    def update(self, vehicles: list[Vehicle], shape: tuple[int, int]) -> list[Tracked]: ...
+    def update(self, vehicles: list[Vehicle], shape: tuple[int, int]) -> list[Vehicle]: ...
 
 
 def new_tracker(fps: float) -> Tracker:
@@ -164,6 +161,7 @@ class ModelSet:
         self._builders: dict[str, Callable[[Path], object]] = {
             "vehicles": VEHICLE_DETECTORS[detector],
             "plates": PLATE_DETECTORS[plate_detector_size],
+            "plate_crops": PLATE_DETECTORS[320],
             "reader": PLATE_READERS[reader],
             "colour": _colour,
             "text": _text,
@@ -186,6 +184,11 @@ class ModelSet:
         return self._get("plates")  # type: ignore[return-value]
 
     @property
+    def plate_crops(self) -> PlateDetector:
+        """The small plate detector, for plates inside one vehicle's box (its crop)."""
+        return self._get("plate_crops")  # type: ignore[return-value]
+
+    @property
     def reader(self) -> PlateReader:
         reader = self._get("reader")
         if self.province_prior is not None and hasattr(reader, "province_prior"):
@@ -205,10 +208,17 @@ class ModelSet:
         blank: Image = np.zeros((480, 640, 3), dtype=np.uint8)
         self.vehicles.detect(blank)
         self.plates.detect(blank)
+        self.plate_crops.detect(blank[:240, :320])
         self.reader.read(blank[:48, :168])
         self.colour.classify(blank[:48, :168])
         self.text.read_line(blank[:48, :96])
         new_tracker(1.0).update([], (480, 640))  # imports the tracker's code now
 
     def infos(self) -> list[ModelInfo]:
-        return [self.vehicles.info, self.plates.info, self.reader.info, self.colour.info]
+        return [
+            self.vehicles.info,
+            self.plates.info,
+            self.plate_crops.info,
+            self.reader.info,
+            self.colour.info,
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,12 +11,6 @@ import numpy as np
 from models.types import Vehicle
 
 KINDS = ("car", "motorcycle", "bus", "truck")
-
-
-@dataclass(frozen=True, slots=True)
-class Tracked:
-    track_id: int
-    vehicle: Vehicle
 
 
 class ByteTrackTracker:
@@ -40,8 +34,9 @@ class ByteTrackTracker:
         )
         self._tracker: Any = BYTETracker(args)  # type: ignore[no-untyped-call]
 
-    def update(self, vehicles: list[Vehicle], shape: tuple[int, int]) -> list[Tracked]:
-        """Track ids for this frame's vehicles (a vehicle too uncertain to track is left out)."""
+    def update(self, vehicles: list[Vehicle], shape: tuple[int, int]) -> list[Vehicle]:
+        """This frame's vehicles, in their order, each with its ``track_id`` (None for one too
+        uncertain to track)."""
         from ultralytics.engine.results import Boxes
 
         rows = np.array(
@@ -52,5 +47,5 @@ class ByteTrackTracker:
             dtype=np.float32,
         )
         boxes = Boxes(rows.reshape(-1, 6), shape)
-        tracked = self._tracker.update(boxes)
-        return [Tracked(int(row[4]), vehicles[int(row[7])]) for row in tracked]
+        ids = {int(row[7]): int(row[4]) for row in self._tracker.update(boxes)}
+        return [replace(v, track_id=ids.get(n)) for n, v in enumerate(vehicles)]

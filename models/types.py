@@ -43,6 +43,10 @@ class Vehicle:
     kind: str
     """car, bus, truck or motorcycle."""
     confidence: float
+    track_id: int | None = None
+    """Which vehicle of the clip this is (set by the tracker; None for a photo or a detection
+    too uncertain to follow): the one detection type carried through tracking, plate
+    sightings, votes and evidence."""
 
 
 @dataclass(frozen=True, slots=True)

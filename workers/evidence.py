@@ -243,8 +243,8 @@ def build(
             )
         )
     best = candidate.best
-    if best is not None and id(best.plate) in analysis.plate_crops:
-        crop = analysis.plate_crops[id(best.plate)]
+    if best is not None and best.key in analysis.plate_crops:
+        crop = analysis.plate_crops[best.key]
         png = cv2.imencode(".png", cv2.resize(crop, None, fx=2, fy=2))[1].tobytes()
         files.append(EvidenceFile("plate_crop", f"{stem}_plate.png", "image/png", png))
     if info.kind == "video":

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 STAGE_OF_ROLE = {
     "vehicles": "vehicles",
     "plates": "plates",
+    "plate_crops": "plates",
     "reader": "read",
     "colour": "read",
     "text": "read",

@@ -14,11 +14,11 @@ from pathlib import Path
 from ingest.media import MediaInfo, probe
 from ingest.tracks import Point
 from models.registry import ModelSet
-from rules import ClipFacts, RuleBook
+from rules import ClipFacts, RuleBook, Verdict
 from rules.facts import View
 from telemetry.metrics import timed_iter, timed_stage
 from workers.evidence import Context, EvidenceFile, build, moments
-from workers.frames import DecodeWatcher, Frame, KeptFrames, iter_frames
+from workers.frames import DecodeWatcher, Frame, KeptFrames, iter_frames, prefetched
 from workers.recognise import Analysis, Candidate, analyse, candidates, clip_facts
 
 
@@ -27,6 +27,8 @@ class Outcome:
     info: MediaInfo
     analysis: Analysis
     facts: ClipFacts
+    verdict: Verdict
+    """The rules' findings: cases, and lane findings with no plate read (``unidentified``)."""
     candidates: list[Candidate]
 
 
@@ -65,11 +67,13 @@ def recognise_file(
         on_start(info)
     key_times = kept.key_times if kept is not None else None
     frames = timed_iter("decode", iter_frames(path, info, fps, max_frames, key_times, watcher))
-    analysis = analyse(models, kept.keep(frames) if kept else frames, on_frame, fps, view)
+    # decoding (and keeping the frames for evidence) runs ahead on a thread of its own
+    ahead = prefetched(kept.keep(frames) if kept else frames)
+    analysis = analyse(models, ahead, on_frame, fps, view)
     with timed_stage("rules"):
         facts, by_track = clip_facts(analysis, info.kind, declared, start, positions)
-        found = candidates(analysis, facts, by_track, book)
-    return Outcome(info, analysis, facts, found)
+        verdict, found = candidates(facts, by_track, book)
+    return Outcome(info, analysis, facts, verdict, found)
 
 
 def run(

@@ -107,7 +107,7 @@ def process_file(
         "tracks": len(outcome.facts.tracks),
         "vehicles": vehicle_rows(outcome.facts, outcome.analysis.plate_groups),
         "cases": cases,
-        "unidentified": len(outcome.analysis.unidentified),
+        "unidentified": len(outcome.verdict.unidentified),
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
     facts = facts_file(outcome, book)
@@ -139,5 +139,5 @@ def facts_file(outcome: Outcome, book: RuleBook) -> dict[str, Any]:
             for g in outcome.analysis.plate_groups
         ],
         "findings": [finding_to_data(c.finding) for c in outcome.candidates],
-        "unidentified": [finding_to_data(f) for f in outcome.analysis.unidentified],
+        "unidentified": [finding_to_data(f) for f in outcome.verdict.unidentified],
     }

@@ -10,48 +10,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-import cv2
-
 from ingest.tracks import Point
-from models.plate_reader import rectify
-from models.registry import ModelSet, Tracker, new_tracker
-from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Vehicle
-from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
+from models.registry import ModelSet
+from models.types import Alternatives, Box, Image, Vehicle
+from rules import ClipFacts, Finding, RuleBook, TrackFacts, Verdict, judge
 from rules.facts import View
 from workers.frames import Frame
 from workers.road_text import read_road_text
-from workers.scene import Scene, detect_lanes, steady_view
+from workers.scene import Scene, steady_view
+from workers.sightings import Observer, PlateObservation
 from workers.vehicles import VehicleClass, fuse, plate_colour
 from workers.voting import group, merged_alternatives, vote
-
-
-@dataclass(frozen=True, slots=True)
-class PlateObservation:
-    frame_index: int
-    pts: float
-    plate: PlateDetection
-    text: PlateText
-    colour: str
-    vehicle: Vehicle | None
-    sharpness: float
-    track_id: int | None = None
-
-    @property
-    def weight(self) -> float:
-        """How much this sighting counts, in votes and as evidence: confident and sharp."""
-        return self.text.confidence * (1.0 + min(self.sharpness, 500.0) / 500.0)
-
-    @property
-    def read(self) -> str:
-        return self.text.text
-
-    @property
-    def read_confidence(self) -> float:
-        return self.text.confidence
-
-    @property
-    def chars(self) -> tuple[Alternatives, ...]:
-        return self.text.chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,65 +99,13 @@ class Analysis:
     road_text: dict[float, tuple[str, float]] = field(default_factory=dict)
     """Text painted in the lane beyond a yellow line (公交专用), by video time, where read."""
     plate_groups: list[PlateGroup] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    unidentified: list[Finding] = field(default_factory=list)
-    """Lane findings with no plate read: not cases, listed for supervisors."""
     best_frames: dict[int, Image] = field(default_factory=dict)
     """The frames kept as evidence (the best sighting of each plate), by frame index."""
-    plate_crops: dict[int, Image] = field(default_factory=dict)
-    """Rectified plate images of the best sightings, by id() of their PlateDetection."""
-    candidates: list[Candidate] = field(default_factory=list)
-
-
-def _owner(plate: PlateDetection, vehicles: list[Vehicle]) -> Vehicle | None:
-    cx, cy = plate.box.centre
-    holding = [v for v in vehicles if v.box.contains(cx, cy)]
-    return min(holding, key=lambda v: v.box.width * v.box.height) if holding else None
-
-
-def _sharpness(crop: Image) -> float:
-    return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
-
-
-@dataclass
-class Observed:
-    vehicles: list[Vehicle]
-    tracks: dict[int, int]
-    """track id by id() of the vehicle."""
-    observations: list[PlateObservation]
-    crops: dict[int, Image]
-    unread: list[int]
-    """Track ids of vehicles whose plate region was found but not read."""
-    scene: Scene
-
-
-def observe(models: ModelSet, frame: Frame, tracker: Tracker | None = None) -> Observed:
-    """Vehicles (with track ids when a tracker follows the clip), plates and lane markings."""
-    vehicles = models.vehicles.detect(frame.image)
-    tracks: dict[int, int] = {}
-    if tracker is not None:
-        tracks = {
-            id(t.vehicle): t.track_id for t in tracker.update(vehicles, frame.image.shape[:2])
-        }
-    scene = detect_lanes(frame.image, frame.pts, [v.box for v in vehicles])
-    found = Observed(vehicles, tracks, [], {}, [], scene)
-    for plate in models.plates.detect(frame.image):
-        owner = _owner(plate, vehicles)
-        track_id = tracks.get(id(owner)) if owner is not None else None
-        crop = rectify(frame.image, plate)
-        text = models.reader.read(crop, plate.double_layer)
-        if not text.valid:
-            if track_id is not None:
-                found.unread.append(track_id)
-            continue
-        colour, _ = models.colour.classify(crop)
-        found.observations.append(
-            PlateObservation(
-                frame.index, frame.pts, plate, text, colour, owner, _sharpness(crop), track_id
-            )
-        )
-        found.crops[id(plate)] = crop
-    return found
+    plate_crops: dict[tuple[int, float, float], Image] = field(default_factory=dict)
+    """Rectified plate images of the best sightings, by their ``PlateObservation.key``."""
+    looks: dict[str, int] = field(default_factory=dict)
+    """How many frames each costly look ran on (vehicles, scene, whole-frame plates): the
+    work the observer did not skip."""
 
 
 def plate_groups(observations: list[PlateObservation]) -> list[PlateGroup]:
@@ -279,19 +196,20 @@ def clip_facts(
 
 
 def candidates(
-    analysis: Analysis, facts: ClipFacts, by_track: dict[int, PlateGroup], book: RuleBook
-) -> list[Candidate]:
+    facts: ClipFacts, by_track: dict[int, PlateGroup], book: RuleBook
+) -> tuple[Verdict, list[Candidate]]:
+    """The rules' verdict on the clip, and each case finding with what is known of its
+    vehicle (its voted plate by track id, ``by_track``)."""
     verdict = judge(facts, book)
-    analysis.findings, analysis.unidentified = verdict.cases, verdict.unidentified
     kinds = {t.id: t.kind for t in facts.tracks}
-    return [
+    return verdict, [
         Candidate(
             f,
             kinds.get(f.track_id, "unknown") if f.track_id is not None else "unknown",
             by_track.get(f.track_id) if f.track_id is not None else None,
             f.track_id,
         )
-        for f in analysis.findings
+        for f in verdict.cases
     ]
 
 
@@ -306,12 +224,12 @@ def analyse(
     that are some vehicle's best plate sighting so far. ``view``: the camera's point of view
     when the submission's source says it (a dashcam device), else worked out from the frames."""
     analysis = Analysis()
-    tracker = new_tracker(fps)
+    observer = Observer(models, fps)
     best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
     sightings: dict[int, list[tuple[float, Vehicle]]] = defaultdict(list)
     for frame in frames:
-        seen = observe(models, frame, tracker)
+        seen = observer.observe(frame)
         analysis.frames += 1
         analysis.height, analysis.width = frame.image.shape[:2]
         analysis.vehicles += len(seen.vehicles)
@@ -322,21 +240,26 @@ def analyse(
                 analysis.road_text[frame.pts] = (text, confidence)
         analysis.unread.update(seen.unread)
         for vehicle in seen.vehicles:
-            if id(vehicle) in seen.tracks:
-                sightings[seen.tracks[id(vehicle)]].append((frame.pts, vehicle))
+            if vehicle.track_id is not None:
+                sightings[vehicle.track_id].append((frame.pts, vehicle))
         for obs in seen.observations:
             analysis.observations.append(obs)
             key: int | str = obs.track_id if obs.track_id is not None else obs.text.text
             if key not in best or obs.weight > best[key].weight:
                 best[key] = obs
                 frame_images[obs.frame_index] = frame.image
-                analysis.plate_crops[id(obs.plate)] = seen.crops[id(obs.plate)]
+                analysis.plate_crops[obs.key] = seen.crops[obs.key]
         wanted = {o.frame_index for o in best.values()}
         frame_images = {i: im for i, im in frame_images.items() if i in wanted}
-        kept = {id(o.plate) for o in best.values()}
+        kept = {o.key for o in best.values()}
         analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
         if on_frame is not None:
             on_frame(frame)
+    analysis.looks = {
+        "vehicles": observer.vehicle_looks,
+        "scene": observer.scene_looks,
+        "whole_frame_plates": observer.whole_frame_looks,
+    }
     analysis.scenes = steady_view(analysis.scenes, view)  # one point of view for the clip
     analysis.sightings = dict(sightings)
     analysis.plate_groups = plate_groups(analysis.observations)

@@ -46,12 +46,11 @@ EGO_LANE_SHARE = 0.3
 Segment = tuple[int, int, int, int]
 
 
-def _masks(image: Image) -> dict[Colour, np.ndarray]:
+def _masks(image: Image, hsv: np.ndarray) -> dict[Colour, np.ndarray]:
     height, width = image.shape[:2]
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, (width // 24) | 1), 1))
     raised = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, kernel) > PAINT_CONTRAST
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     white = (raised & (hsv[..., 1] < 70)).astype(np.uint8) * 255
     hls = cv2.cvtColor(image, cv2.COLOR_BGR2HLS)
     yellow = cv2.inRange(hls, (12, 80, 90), (38, 230, 255))
@@ -62,13 +61,18 @@ def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
     """Only connected parts that are long and thin, as paint seen along the road is: a
     coloured coat, a bag or a sign is a blob."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = np.zeros(count, bool)
-    for i in range(1, count):
-        w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, 4]
-        long_side = max(w, h)
-        # area over the bounding box's long side is the blob's mean thickness
-        keep[i] = long_side >= height // 40 and area / long_side <= max(3.0, long_side / 6)
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    area = stats[:, cv2.CC_STAT_AREA]
+    # area over the bounding box's long side is the blob's mean thickness
+    thickness = area / np.maximum(long_side, 1)
+    keep = (long_side >= height // 40) & (thickness <= np.maximum(3.0, long_side / 6))
+    keep[0] = False  # the background
+    if not keep.any():
+        return np.zeros_like(mask)
+    if keep.all() or count == 1:
+        return np.where(labels > 0, 255, 0).astype(np.uint8)
+    lut = np.where(keep, 255, 0).astype(np.uint8)
+    return np.asarray(lut[labels], np.uint8)
 
 
 def _angle(seg: Segment) -> float:
@@ -139,22 +143,26 @@ def _along(a: float, b: float, y_top: float, y_bottom: float) -> tuple[np.ndarra
     return a * ys + b, ys
 
 
-def _coverage(mask: np.ndarray, a: float, b: float, y_top: float, y_bottom: float) -> float:
-    grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+def _coverage(grown: np.ndarray, a: float, b: float, y_top: float, y_bottom: float) -> float:
+    """The share of the line's points on paint (``grown``: the mask dilated by a pixel)."""
     xs, ys = _along(a, b, y_top, y_bottom)
-    inside = (xs >= 0) & (xs < mask.shape[1])
+    inside = (xs >= 0) & (xs < grown.shape[1])
     if inside.sum() < 10:
         return 0.0
     return float((grown[ys[inside].astype(int), xs[inside].astype(int)] > 0).mean())
 
 
-def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
+def find_lines(
+    image: Image, vehicles: Sequence[Box] = (), hsv: np.ndarray | None = None
+) -> list[LaneLine]:
     """Lane markings below the horizon; the ``vehicles``' boxes are left out, so a yellow
     tail light or a white bumper is never taken for paint."""
     height, width = image.shape[:2]
     top = int(height * ROI_TOP)
     lines: list[LaneLine] = []
-    for colour, mask in _masks(image).items():
+    if hsv is None:
+        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    for colour, mask in _masks(image, hsv).items():
         # bus-lane lines are judged from a dashcam only, whose road starts lower
         mask[: top if colour == "white" else int(height * YELLOW_ROI_TOP)] = 0
         for box in vehicles:
@@ -169,6 +177,7 @@ def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
         )
         if found is None:
             continue
+        grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
         segments = [
             (int(x1), int(y1), int(x2), int(y2))
             for x1, y1, x2, y2 in found.reshape(-1, 4)
@@ -182,7 +191,7 @@ def find_lines(image: Image, vehicles: Sequence[Box] = ()) -> list[LaneLine]:
             painted = sum(float(np.hypot(s[2] - s[0], s[3] - s[1])) for s in members)
             if painted < height * 0.08:
                 continue
-            coverage = _coverage(mask, a, b, y_top, y_bottom)
+            coverage = _coverage(grown, a, b, y_top, y_bottom)
             solid = coverage >= SOLID_COVERAGE and length >= 0.25 * height
             style: Style = "solid" if solid else "dashed"
             lines.append(LaneLine(a, b, y_top, y_bottom, colour, style, round(coverage, 3)))
@@ -244,13 +253,16 @@ def _reaches_border(line: LaneLine, width: int, height: int) -> bool:
     return y >= 0.85 * height or x <= 0.03 * width or x >= 0.97 * width
 
 
-def find_edges(image: Image, lines: Sequence[LaneLine]) -> tuple[Edge, ...]:
+def find_edges(
+    image: Image, lines: Sequence[LaneLine], hsv: np.ndarray | None = None
+) -> tuple[Edge, ...]:
     """On each side of the frame, the outermost solid white marking with a paved strip beyond
     it (which of them can bound an emergency lane depends on the point of view: see
     ``Scene.shoulders``)."""
     height, width = image.shape[:2]
     centre = width / 2
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    if hsv is None:
+        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     solid = [
         line
         for line in lines
@@ -289,9 +301,10 @@ def detect_lanes(
     """The scene of one frame; ``view`` when the submission's source says it (a dashcam
     device), else worked out from this frame (see :func:`steady_view` for a whole clip)."""
     height, width = image.shape[:2]
-    lines = find_lines(image, vehicles)
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    lines = find_lines(image, vehicles, hsv)
     seen = view or point_of_view(lines, width, height)
-    return explain(Scene(pts, width, height, tuple(lines), seen, find_edges(image, lines)))
+    return explain(Scene(pts, width, height, tuple(lines), seen, find_edges(image, lines, hsv)))
 
 
 def steady_view(scenes: dict[float, Scene], view: View | None = None) -> dict[float, Scene]:

@@ -46,3 +46,23 @@ def test_plate_reader_on_cuda_reads_the_real_crops() -> None:
     rows = [r for r in labels() if r["kind"] == "plate_crop"]
     read = [reader.read(cv2.imread(str(DATA_DIR / r["file"]))).text for r in rows]
     assert sum(t == r["plate_text"] for t, r in zip(read, rows, strict=True)) >= 0.95 * len(rows)
+
+
+@pytest.mark.parametrize("size", [320, 640])
+def test_plate_detector_on_cuda_matches_the_cpu(size: int) -> None:
+    """Boxes, corners and scores of the plate detector (whole frame at 640, vehicle crops at
+    320) on CUDA against the CPU, on a real street frame."""
+    from models.plate_detector import OnnxPlateDetector
+
+    path, info = resolve(MODELS_DIR, f"plate_det_{size}")
+    image = cv2.imread(str(MODELS_DIR / "samples" / "hyperlpr_test_img.jpg"))
+    cpu = OnnxPlateDetector(path, info, size)
+    cpu._session = _session(path, "CPUExecutionProvider")
+    gpu = OnnxPlateDetector(path, info, size)  # models/onnx.py picks CUDA first
+    assert "CUDAExecutionProvider" in gpu._session.get_providers()
+    want, got = cpu.detect(image), gpu.detect(image)
+    assert want and len(got) == len(want)
+    for a, b in zip(want, got, strict=True):
+        assert abs(a.confidence - b.confidence) < 2e-3
+        np.testing.assert_allclose(b.box.as_list(), a.box.as_list(), atol=1.0)
+        np.testing.assert_allclose(b.corners, a.corners, atol=1.0)

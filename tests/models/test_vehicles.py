@@ -39,7 +39,11 @@ def test_tracker_keeps_one_id_per_vehicle() -> None:
     for shift in range(0, 30, 6):  # the camera pans: every car moves a little each frame
         moved = image[:, shift:]
         ids.append(
-            sorted(t.track_id for t in tracker.update(detector.detect(moved), moved.shape[:2]))
+            sorted(
+                t.track_id
+                for t in tracker.update(detector.detect(moved), moved.shape[:2])
+                if t.track_id is not None
+            )
         )
     assert len(ids[0]) >= 3 and all(frame == ids[0] for frame in ids)
 

@@ -62,6 +62,6 @@ def test_real_negative_gives_no_lane_finding(
         start=WEDNESDAY_0830_CST,
         positions=track_on_segment(seconds),
     )
-    found = outcome.analysis.findings + outcome.analysis.unidentified
+    found = outcome.verdict.cases + outcome.verdict.unidentified
     lane = [f.explanation for f in found if f.rule in LANE_RULES]
     assert lane == [], f"{negative.name}: {lane}"

@@ -56,17 +56,17 @@ def test_rule_findings_match_the_scene_truth(
     scenario: Scenario, judged: dict[str, Outcome]
 ) -> None:
     outcome = judged[scenario.name]
-    every = outcome.analysis.findings + outcome.analysis.unidentified  # cases or not
+    every = outcome.verdict.cases + outcome.verdict.unidentified  # cases or not
     found = sorted({f.rule.split("@")[0] for f in every})
     assert found == sorted(scenario.expect), [f.explanation for f in every]
     for finding in every:
         assert finding.t_end - finding.t_start >= 1.5  # persistence held in video time
-    for finding in outcome.analysis.unidentified:  # a lane finding with no plate read
+    for finding in outcome.verdict.unidentified:  # a lane finding with no plate read
         assert finding.plate is None and finding.rule in ("emergency_lane@1", "bus_lane@1")
 
 
 def test_emergency_lane_finding_explains_itself(judged: dict[str, Outcome]) -> None:
-    (finding,) = judged["emergency_lane_occupied"].analysis.findings
+    (finding,) = judged["emergency_lane_occupied"].verdict.cases
     assert finding.rule == "emergency_lane@1" and finding.track_id is not None
     assert "beyond the solid edge line" in finding.explanation
     assert "G107 test" in finding.explanation
@@ -117,12 +117,12 @@ def test_real_clips_on_a_configured_expressway_make_no_case(
         positions=positions,
     )
     assert outcome.facts.tracks  # there is traffic
-    assert outcome.analysis.findings == [], [f.explanation for f in outcome.analysis.findings]
+    assert outcome.verdict.cases == [], [f.explanation for f in outcome.verdict.cases]
 
 
 def test_bus_lane_marking_is_read_off_the_road(judged: dict[str, Outcome]) -> None:
     outcome = judged["bus_lane_car_in_hours"]
     assert any("公交" in t or "专用" in t for t in outcome.facts.road_text.values())
-    (finding,) = outcome.analysis.findings + outcome.analysis.unidentified
+    (finding,) = outcome.verdict.cases + outcome.verdict.unidentified
     assert "road text '" in finding.explanation and "公交专用" in finding.explanation
     assert not judged["emergency_lane_occupied"].facts.road_text  # white lines, no road text
