@@ -1,19 +1,25 @@
-"""Composited positives on real roads: real vehicles cut out of ../shared/data/images
-(cv2.grabCut seeded by the vehicle's box) and placed, scaled for perspective, on the emergency
-lane of real road footage — the solidWhiteRight dashcam clip (shoulder right of its edge
-line) and both carriageways of the S2 pole-camera clip — moving for 5 s; and the same vehicles
-inside the traffic lane next to the edge line as negatives.
+"""Composited positives on real roads, and the same vehicles as negatives (roadwitness/composite.py
+makes each clip: real vehicles cut out of ../shared/data/images with grabCut, driven over real
+footage, scaled for perspective).
 
     PYTHONPATH=$PWD .venv/bin/python -m benchmarks.composite OUT_DIR
 
-Writes one MP4 per clip, its GPS track (JSON, on the rule data's segment, in the bus lane's
-hours), the rules YAML, and ``labels.csv`` in the format ``benchmarks/rules.py --labels``
-reads: the truth interval is the vehicle's time in the emergency lane, not the whole clip.
-Where each vehicle goes comes from the edge lines labelled by eye (tests/data/scene_labels.json),
-never from the finder under test.
+- **Emergency lane**: on the emergency lane of the solidWhiteRight dashcam clip (shoulder right
+  of its edge line) and of both carriageways of the S2 pole-camera clip, moving for 5 s; the same
+  vehicles inside the traffic lane next to the edge line as negatives. Judged with expressway
+  and bus-lane rule data (harness.scenes.rules_config) and a track on the segment.
+- **Bus lane**: no real footage of a bus lane exists here, so one is painted onto the real
+  solidWhiteRight frames as China paints it (benchmarks/bus_lane_paint.py: the lane's solid line
+  turned yellow, 公交专用 in the lane beyond it, in the road's perspective); cars move in that
+  lane for at least 3 s as positives; the same cars in the camera's lane and in the lane left of
+  it, a real minibus (yellow plate) in the bus lane, and a car in it outside the signed hours as
+  negatives. Judged with bus-lane rule data only (a city road: Mon-Fri 07:00-09:00 and
+  17:00-19:00) and default thresholds.
 
-No real bus lane (公交专用道) is in any of the real footage here, so no bus-lane positive is
-composited: painting a yellow line onto a real road would be a rendered scene, not a real one.
+Writes one MP4 per clip, its GPS track (JSON), the rules YAML files, and ``labels.csv`` in the
+format ``benchmarks/rules.py --labels`` reads: the truth interval is the vehicle's time in the
+lane, not the whole clip. Where each vehicle goes comes from the edge lines labelled by eye
+(tests/data/scene_labels.json), never from the finder under test.
 """
 
 from __future__ import annotations
@@ -21,180 +27,142 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
-from dataclasses import dataclass
-from functools import cache
+import shutil
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from benchmarks.bus_lane_paint import BusLanePaint
 from harness.real_roads import WEDNESDAY_0830_CST, track_on_segment
-from harness.scene_labels import LabelledEdge, labelled_frames
-from harness.scenes import VEHICLES, rules_config
-from workers.frames import ffmpeg_exe
+from harness.scene_labels import labelled_frames
+from harness.scenes import rules_config
+from roadwitness.composite import (
+    INSIDE,
+    ON_SHOULDER,
+    SWR,
+    Drive,
+    KeyEdge,
+    Road,
+    Side,
+    road_line,
+    track,
+    track_json,
+    write_clip,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-SECONDS, FPS = 5.0, 10.0
-ENTER_AT = 1.0
-"""Seconds a positive's vehicle drives in the traffic lane before it moves onto the shoulder."""
+S2 = "roads/cn_expressway_s2_roadside.mp4"
+BUS_LANE = 0.9
+"""A car in the bus lane: its ground point this many of its widths beyond the yellow line (the
+lane is about two car widths wide)."""
+LEFT_LANE = INSIDE - 2.0
+"""Centred in the lane left of the camera's own (a lane is about two car widths wide)."""
+NOON_CST = datetime.fromisoformat("2026-11-25T04:00:00+00:00")
+"""A Wednesday, 12:00 in Shenzhen: outside the bus lane's signed hours."""
 
 
-@dataclass(frozen=True)
-class Road:
-    """A stretch of real footage and how vehicles are seen on it."""
-
-    name: str
-    media: str
-    first_frame: int
-    source_fps: float
-    upscale: float
-    """Frames are enlarged by this much (a dashcam clip at 960 px is small for a plate)."""
-    horizon: float
-    width_per_row: float
-    """Vehicle width (px) per row below the horizon, from the lane width seen in the frame."""
-    shoulder: str
-    rows: tuple[float, float]
-    """The vehicle's ground row at the start and at the end of the clip (its motion)."""
-    vehicle: str
-
-
-ROADS = (
-    Road("swr", "videos/dev_dashcam_lanes_solidWhiteRight.mp4", 0, 25.0, 2.0, 315, 1.4,
-         "right", (440, 465), "sedan_rear"),
-    Road("swr_late", "videos/dev_dashcam_lanes_solidWhiteRight.mp4", 80, 25.0, 2.0, 315, 1.4,
-         "right", (465, 445), "sedan_rear"),
-    Road("s2_far", "roads/cn_expressway_s2_roadside.mp4", 500, 10.0, 1.0, 150, 0.13,
-         "right", (500, 330), "sedan_rear"),
-    Road("s2_near", "roads/cn_expressway_s2_roadside.mp4", 100, 10.0, 1.0, 150, 0.13,
-         "left", (300, 500), "saloon_front"),
-    Road("s2_far_late", "roads/cn_expressway_s2_roadside.mp4", 520, 10.0, 1.0, 150, 0.13,
-         "right", (480, 300), "saloon_front"),
-    Road("s2_near_late", "roads/cn_expressway_s2_roadside.mp4", 560, 10.0, 1.0, 150, 0.13,
-         "left", (280, 480), "saloon_front"),
-)  # fmt: skip
-
-
-@cache
-def cutout(name: str, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The vehicle's pixels and a 0..1 mask of it: grabCut seeded by its box in the photo."""
-    photo, (x1, y1, x2, y2), _ = VEHICLES[name]
-    image = cv2.imread(str(data_dir / photo))
-    mask = np.zeros(image.shape[:2], np.uint8)
-    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(image, mask, (x1, y1, x2 - x1, y2 - y1), background, foreground, 4,
-                cv2.GC_INIT_WITH_RECT)  # fmt: skip
-    keep = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0)
-    keep = cv2.GaussianBlur(keep, (5, 5), 0)
-    return image[y1:y2, x1:x2].copy(), keep[y1:y2, x1:x2].astype(np.float32)
-
-
-def _edge(road: Road) -> LabelledEdge:
-    """The labelled edge line on the road's shoulder side, from the labelled frame nearest the
-    stretch's first frame."""
-    media = (SHARED / "data" / road.media).resolve()
-    frames = [f for f in labelled_frames() if f.media == media and f.frame is not None]
-    nearest = min(frames, key=lambda f: abs((f.frame or 0) - road.first_frame))
-    return next(e for e in nearest.edges if e.shoulder == road.shoulder)
-
-
-def _place(
-    road: Road, edge: LabelledEdge, t: float, on_shoulder: bool
-) -> tuple[float, float, float]:
-    """Ground point (x, y) and width of the vehicle at time t, in source pixels."""
-    y = road.rows[0] + (road.rows[1] - road.rows[0]) * t / SECONDS
-    width = road.width_per_row * (y - road.horizon)
-    sign = 1.0 if road.shoulder == "right" else -1.0
-    inside = -(0.5 + 0.45) * width  # centred in the traffic lane next to the edge line
-    beyond = 0.6 * width  # wheels clear of the line, on the shoulder
-    if not on_shoulder:
-        offset = inside
-    else:
-        share = min(1.0, max(0.0, (t - ENTER_AT) / 1.5))  # a lane change takes 1.5 s
-        offset = inside + (beyond - inside) * share
-    return edge.x_at(y) + sign * offset, y, width
-
-
-def _paste(frame: np.ndarray, sprite: np.ndarray, alpha: np.ndarray, x: float, y: float,
-           width: float) -> None:  # fmt: skip
-    scale = width / sprite.shape[1]
-    image = cv2.resize(sprite, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    mask = cv2.resize(alpha, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
-    left, top = int(x - image.shape[1] / 2), int(y - image.shape[0])
-    h, w = frame.shape[:2]
-    l0, t0, r0, b0 = max(left, 0), max(top, 0), min(left + image.shape[1], w), min(y, h)
-    if r0 <= l0 or b0 <= t0:
-        return
-    part = mask[t0 - top : int(b0) - top, l0 - left : r0 - left, None]
-    region = frame[t0 : int(b0), l0:r0].astype(np.float32)
-    pasted = image[t0 - top : int(b0) - top, l0 - left : r0 - left].astype(np.float32)
-    frame[t0 : int(b0), l0:r0] = (part * pasted + (1 - part) * region).astype(np.uint8)
-
-
-def composite(road: Road, on_shoulder: bool, out: Path, data_dir: Path) -> tuple[float, float]:
-    """Write the clip; return the interval (s) the vehicle's ground point is on the shoulder."""
-    edge = _edge(road)
-    sprite, alpha = cutout(road.vehicle, data_dir)
-    capture = cv2.VideoCapture(str(data_dir / road.media))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, road.first_frame)
-    ok, first = capture.read()
-    if not ok:
-        raise FileNotFoundError(road.media)
-    height, width = (int(v * road.upscale) for v in first.shape[:2])
-    proc = subprocess.Popen(
-        [
-            *(ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24"),
-            *("-s", f"{width}x{height}", "-r", str(FPS), "-i", "-", "-c:v", "libx264"),
-            *("-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(out)),
-        ],
-        stdin=subprocess.PIPE,
+def s2_road(shoulder: Side) -> Road:
+    """A carriageway of the S2 clip with its edge line as labelled (the pole camera barely
+    moves: the labels agree within 2 px)."""
+    media = (SHARED / "data" / S2).resolve()
+    edges = tuple(
+        KeyEdge(f.frame or 0, e.top, e.bottom)
+        for f in labelled_frames()
+        if f.media == media
+        for e in f.edges
+        if e.shoulder == shoulder
     )
-    assert proc.stdin is not None
-    inside: list[float] = []
-    frame = first
-    for i in range(int(SECONDS * FPS)):
-        t = i / FPS
-        wanted = road.first_frame + int(t * road.source_fps)
-        while capture.get(cv2.CAP_PROP_POS_FRAMES) <= wanted:
-            ok, image = capture.read()
-            if not ok:
-                break
-            frame = image
-        x, y, w = _place(road, edge, t, on_shoulder)
-        if (x - edge.x_at(y)) * (1 if road.shoulder == "right" else -1) > 0.5 * w:
-            inside.append(t)
-        big = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
-        s = road.upscale
-        _paste(big, sprite, alpha, x * s, y * s, w * s)
-        proc.stdin.write(big.tobytes())
-    capture.release()
-    proc.stdin.close()
-    if proc.wait() != 0:
-        raise RuntimeError(f"ffmpeg could not encode {out.name}")
-    track = [
-        {"time": p.at.isoformat(), "lat": p.latitude, "lon": p.longitude}
-        for p in track_on_segment(SECONDS, WEDNESDAY_0830_CST)
-    ]
-    out.with_suffix(".json").write_text(json.dumps(track))
-    return (min(inside), max(inside)) if inside else (0.0, 0.0)
+    return Road(f"s2_{shoulder}", S2, 10.0, 1.0, 150, 0.13, shoulder, edges)
+
+
+def emergency_drives() -> list[tuple[str, Road, Drive]]:
+    """Each stretch's positive drive (from the traffic lane onto the shoulder after 1 s)."""
+    far, near = s2_road("right"), s2_road("left")
+    move = (INSIDE, ON_SHOULDER)
+    return [
+        ("swr", SWR, Drive("sedan_rear", 0, (440, 465), move, seconds=5.0)),
+        ("swr_late", SWR, Drive("sedan_rear", 80, (465, 445), move, seconds=5.0)),
+        ("s2_far", far, Drive("sedan_rear", 500, (500, 330), move, seconds=5.0)),
+        ("s2_near", near, Drive("saloon_front", 100, (300, 500), move, seconds=5.0)),
+        ("s2_far_late", far, Drive("saloon_front", 520, (480, 300), move, seconds=5.0)),
+        ("s2_near_late", near, Drive("saloon_front", 560, (280, 480), move, seconds=5.0)),
+    ]  # fmt: skip
+
+
+def bus_lane_drives() -> list[tuple[str, Drive, bool]]:
+    """(name, drive, in the bus lane during its hours by a car): on the painted solidWhiteRight."""
+    enter, stay = (INSIDE, BUS_LANE), (BUS_LANE, BUS_LANE)
+    return [
+        ("bus_sedan_enter", Drive("sedan_rear", 0, (440, 465), enter), True),
+        ("bus_saloon_enter", Drive("saloon_rear", 60, (455, 435), enter), True),
+        ("bus_sedan_stay", Drive("sedan_rear", 60, (470, 445), stay), True),
+        ("bus_saloon_stay", Drive("saloon_rear", 0, (430, 455), stay), True),
+        ("bus_sedan_own_lane", Drive("sedan_rear", 0, (440, 465), (INSIDE, INSIDE)), False),
+        ("bus_saloon_own_lane", Drive("saloon_rear", 60, (455, 435), (INSIDE, INSIDE)), False),
+        ("bus_sedan_left_lane", Drive("sedan_rear", 0, (430, 455), (LEFT_LANE,) * 2), False),
+        ("bus_saloon_left_lane", Drive("saloon_rear", 60, (445, 430), (LEFT_LANE,) * 2), False),
+        ("bus_minibus_in_lane", Drive("minibus_rear", 0, (440, 465), stay), False),
+    ]  # fmt: skip
+
+
+def bus_rules(folder: Path) -> Path:
+    """Bus-lane rule data only (a city road with a bus lane, not an expressway), default
+    thresholds."""
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": road_line(),
+                "properties": {
+                    "name": "composited bus lane",
+                    "hours": ["Mon-Fri 07:00-09:00", "Mon-Fri 17:00-19:00"],
+                },
+            }
+        ],
+    }
+    path = folder / "bus_rules.yaml"
+    path.write_text(f"timezone: Asia/Shanghai\nbus_lanes: {json.dumps(collection)}\n")
+    return path
+
+
+def _track(path: Path, seconds: float, start: datetime) -> str:
+    path.with_suffix(".json").write_text(track_json(track(seconds, start)))
+    return path.with_suffix(".json").name
 
 
 def generate(folder: Path, data_dir: Path = SHARED / "data") -> Path:
     """Every composited clip with its track, the rules YAML and labels.csv; returns the CSV."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = rules_config(folder)
+    config, buses = rules_config(folder), bus_rules(folder)
     labels = folder / "labels.csv"
     with labels.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "rule", "t_start", "t_end", "track", "config"])
-        for road in ROADS:
+        for name, road, drive in emergency_drives():
             for positive in (True, False):
-                name = f"{road.name}_{'shoulder' if positive else 'lane'}.mp4"
-                t0, t1 = composite(road, positive, folder / name, data_dir)
-                rule = "emergency_lane" if positive else ""
-                times = [f"{t0:.1f}", f"{t1:.1f}"] if positive else ["", ""]
-                track = Path(name).with_suffix(".json").name
-                writer.writerow([name, rule, *times, track, config.name])
+                clip = folder / f"{name}_{'shoulder' if positive else 'lane'}.mp4"
+                way = drive if positive else replace(drive, lateral=(INSIDE, INSIDE))
+                interval = write_clip(road, way, clip, data_dir)
+                points = track_on_segment(way.seconds, WEDNESDAY_0830_CST)
+                clip.with_suffix(".json").write_text(track_json(points))
+                times = [f"{t:.1f}" for t in interval] if interval else ["", ""]
+                rule = "emergency_lane" if interval else ""
+                writer.writerow([clip.name, rule, *times, clip.with_suffix(".json").name,
+                                 config.name])  # fmt: skip
+        paint = BusLanePaint(SWR)
+        for name, drive, positive in bus_lane_drives():
+            clip = folder / f"{name}.mp4"
+            interval = write_clip(SWR, drive, clip, data_dir, paint)
+            times = [f"{t:.1f}" for t in interval] if interval and positive else ["", ""]
+            rule = "bus_lane" if positive else ""
+            trk = _track(clip, drive.seconds, WEDNESDAY_0830_CST)
+            writer.writerow([clip.name, rule, *times, trk, buses.name])
+            if name == "bus_sedan_stay":  # the same clip outside the signed hours
+                noon = clip.with_name(f"{name}_noon.mp4")
+                shutil.copyfile(clip, noon)
+                writer.writerow([noon.name, "", "", "", _track(noon, drive.seconds, NOON_CST),
+                                 buses.name])  # fmt: skip
     return labels
 
 

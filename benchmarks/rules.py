@@ -13,9 +13,10 @@ the clip has a row for its rule whose interval overlaps the finding's. Prints a 
 
 ``--suite real`` runs, apart from the rendered suite, the real negatives (every clip and still in
 ../shared/data/roads and videos, harness/real_roads.py) and the composited positives and
-negatives on real roads (benchmarks/composite.py), with expressway and bus-lane rule data
-active and a track on the segment. A lane finding counts whether it became a case or was left
-``unidentified`` (no plate read): the rule found it either way.
+negatives on real roads (benchmarks/composite.py: emergency-lane clips judged with expressway
+and bus-lane rule data, bus-lane clips on real frames with a painted bus lane judged with
+bus-lane rule data), each with a track on the segment. A lane finding counts whether it became
+a case or was left ``unidentified`` (no plate read): the rule found it either way.
 """
 
 from __future__ import annotations

@@ -1,16 +1,31 @@
 """Sample media for the demo, from the real files in ``../shared/data`` (never copied here).
 
-No real Chinese road video is available yet, so the demo's video sample is made at set-up time
-from a real CCPD photo: a 1080p H.264 camera pan over it, so real plate pixels go through the
-real video path (decode, sampling, tracking by time, clip trimming).
+No real Chinese road video with a readable plate is available, so two video samples are made at
+run time: a 1080p H.264 camera pan over a real CCPD photo, so real plate pixels go through the
+real video path (decode, sampling, tracking by time, clip trimming); and a dashcam clip of a
+real vehicle composited onto the emergency lane of the real solidWhiteRight highway footage
+(``roadwitness.composite``), sent with its GPS track and clip start as a dashcam would.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from roadwitness.composite import (
+    CUTOUTS,
+    INSIDE,
+    ON_SHOULDER,
+    SWR,
+    WEDNESDAY_0830_CST,
+    Drive,
+    expressway_rules,
+    track,
+    write_clip,
+)
+from rules.facts import Point
 from workers.frames import H264, run_ffmpeg
 
 PAN_PHOTO = "images/dev_vehicle_014.jpg"
@@ -60,3 +75,43 @@ def demo_samples(data_dir: Path, work_dir: Path) -> list[Sample]:
     if dashcam.is_file():
         samples.append(Sample(dashcam, None))
     return samples
+
+
+EMERGENCY_DRIVE = Drive("sedan_rear", 0, (440.0, 465.0), (INSIDE, ON_SHOULDER))
+"""The demo's dashcam clip: the driving-school saloon ahead moves from the traffic lane onto the
+emergency lane after 1 s and stays there (in it from 2.5 s to the end, 6 s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DashcamSample:
+    """A composited dashcam clip with what a dashcam sends beside it, and its truth."""
+
+    path: Path
+    plate: str | None
+    clip_start: datetime
+    track: tuple[Point, ...]
+    rules: Path
+    """Rule data naming the track's road an expressway."""
+    rule: str
+    """The rule a correct system finds on it."""
+    in_lane: tuple[float, float]
+    """Seconds of the clip in which the vehicle is in the emergency lane."""
+
+
+def emergency_lane_sample(data_dir: Path, work_dir: Path) -> DashcamSample:
+    """The composited emergency-lane clip (made at run time from ../shared/data), its GPS track on
+    an expressway, its clip start (a weekday morning) and the rule data."""
+    folder = work_dir / "samples"
+    clip = folder / "dashcam_emergency_lane.mp4"
+    in_lane = write_clip(SWR, EMERGENCY_DRIVE, clip, data_dir)
+    assert in_lane is not None
+    photo, _ = CUTOUTS[EMERGENCY_DRIVE.vehicle]
+    return DashcamSample(
+        clip,
+        label_of(data_dir, photo),
+        WEDNESDAY_0830_CST,
+        track(EMERGENCY_DRIVE.seconds, WEDNESDAY_0830_CST),
+        expressway_rules(folder / "demo_rules.yaml"),
+        "emergency_lane@1",
+        in_lane,
+    )

@@ -1,4 +1,5 @@
-"""The README's main job: `roadwitness demo` takes the real samples to reviewable cases."""
+"""The README's main job: `roadwitness demo` takes the real samples to reviewable cases, and
+finds an emergency-lane violation by itself in the composited dashcam clip."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_demo_turns_every_labelled_sample_into_a_case_with_its_plate(tmp_path: P
     settings = {"data_dir": tmp_path / "demo", "models_dir": MODELS_DIR, "samples_dir": DATA_DIR}
     output = run_cli(settings, "demo")
     report = json.loads((tmp_path / "demo" / "demo_report.json").read_text())
-    assert report["matched"] == report["labelled"] == 16, output
+    assert report["matched"] == report["labelled"] == 17, output
     # Every case from a labelled photo carries that photo's plate: a wrong read beside a
     # right one is a wrong case sent to an officer, not a match.
     labels = report["labels"]
@@ -27,6 +28,15 @@ def test_demo_turns_every_labelled_sample_into_a_case_with_its_plate(tmp_path: P
         if labels.get(c["source"]) and c["plate"] != labels[c["source"]]
     ]
     assert not wrong, wrong
-    assert report["pending_total"] == len(report["cases"]) >= 16
-    assert all(c["rule"] == "declared@1" and c["evidence"] for c in report["cases"])
-    assert "16/16" in output
+    assert report["pending_total"] == len(report["cases"]) >= 17
+    assert all(c["evidence"] for c in report["cases"])
+    found = [
+        (Path(c["source"]).name, c["plate"]) for c in report["cases"] if c["rule"] != "declared@1"
+    ]
+    # the dashcam declared nothing: the system found the violation itself, with the plate
+    assert found == [("dashcam_emergency_lane.mp4", "琼A6716学")], report["cases"]
+    assert all(
+        c["rule"] == "emergency_lane@1" for c in report["cases"] if "dashcam_" in c["source"]
+    )
+    assert "emergency_lane@1" in output
+    assert "17/17" in output
