@@ -47,8 +47,8 @@ def test_the_demo_clip_gives_an_emergency_lane_case_with_the_right_plate(
         positions=sample.track,
         view="dashcam",  # a registered dashcam's upload
     )
-    cases = [(f.rule, f.plate) for f in outcome.analysis.findings]
-    assert cases == [(sample.rule, sample.plate)], outcome.analysis.findings
-    (case,) = outcome.analysis.findings
+    cases = [(f.rule, f.plate) for f in outcome.verdict.cases]
+    assert cases == [(sample.rule, sample.plate)], outcome.verdict.cases
+    (case,) = outcome.verdict.cases
     assert case.t_start <= t1 and case.t_end >= t0
-    assert outcome.analysis.unidentified == []
+    assert outcome.verdict.unidentified == []
