@@ -206,6 +206,9 @@ class FingerprintIndex:
 
     def __init__(self) -> None:
         self._hashes: Hashes = np.zeros(0, np.uint64)
+        """Every stored hash, in ``_hashes[:_used]``; the rest is room to grow into, so adding
+        a submission's hashes copies only those, not the whole index."""
+        self._used = 0
         self._spans: list[tuple[int, int]] = []
         self._owners: list[str] = []
         self._where: dict[str, int] = {}
@@ -229,14 +232,19 @@ class FingerprintIndex:
     def _pack(self) -> None:
         if not self._pending:
             return
-        at = len(self._hashes)
+        at = start = self._used
         for row, h in self._pending:  # rows are added in order: each owner's are contiguous
             self._spans.append((at, at + len(h)))
             at += len(h)
             sparse = h if len(h) <= len(PHOTO_REGIONS) else h[::SPARSE]  # a photo: all
             self._tail_keys.append(sparse)
             self._tail_rows.append(np.full(len(sparse), row, np.int32))
-        self._hashes = np.concatenate([self._hashes, *(h for _, h in self._pending)])
+        self._used = at
+        if self._used > len(self._hashes):  # grown by half at least: amortised O(1) per hash
+            grown = np.zeros(max(self._used, len(self._hashes) * 3 // 2), np.uint64)
+            grown[:start] = self._hashes[:start]
+            self._hashes = grown
+        self._hashes[start : self._used] = np.concatenate([h for _, h in self._pending])
         self._pending = []
         if sum(len(k) for k in self._tail_keys) > TAIL:
             keys = np.concatenate([self._bands.keys, *self._tail_keys])
@@ -259,7 +267,7 @@ class FingerprintIndex:
     def search(self, print_: Fingerprint, exclude: str | None = None) -> list[Match]:
         """Earlier fingerprints showing the same pictures, best first."""
         self._pack()
-        if not len(self._hashes):
+        if not self._used:
             return []
         # the probes of the hashes and of the mirrored ones, looked up together
         queries = [(print_.hashes, False, PROBES), (print_.mirrored, True, PROBES // 2)]
