@@ -144,7 +144,7 @@ class Job(Base):
 class Case(Base):
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="candidate")
     """candidate (in the review queue), under_review (claimed), confirmed, rejected; see
     ``cases.lifecycle``."""

@@ -110,8 +110,10 @@ def zone_at(latitude: float, longitude: float) -> str | None:
     return str(found) if found else None
 
 
-def read(path: Path, default_zone: str = DEFAULT_ZONE) -> PhotoFacts:
-    """Capture time and GPS position of a photo, each None when absent or unreadable."""
+def read(path: Path, default_zone: str = DEFAULT_ZONE, gps_time: bool = True) -> PhotoFacts:
+    """Capture time and GPS position of a photo, each None when absent or unreadable; with
+    ``gps_time=False`` the camera's own capture time even when a GPS time stamp is there (the
+    anti-fraud check compares the two)."""
     from PIL import Image
 
     try:
@@ -123,9 +125,9 @@ def read(path: Path, default_zone: str = DEFAULT_ZONE) -> PhotoFacts:
     place = _gps_place(gps)
     latitude, longitude = place if place else (None, None)
     place_source: Literal["gps"] | None = "gps" if place else None
-    gps_time = _gps_time(gps) if place else None
-    if gps_time is not None:
-        return PhotoFacts(gps_time, latitude, longitude, "gps", None, place_source)
+    stamp = _gps_time(gps) if place and gps_time else None
+    if stamp is not None:
+        return PhotoFacts(stamp, latitude, longitude, "gps", None, place_source)
     for when, offset in ((DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL), (DATETIME, OFFSET_TIME)):
         source = sub if when != DATETIME else dict(exif)
         local = _local_time(source.get(when))

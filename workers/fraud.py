@@ -47,7 +47,7 @@ def _photo_facts(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
     """EXIF Software, GPS UTC time and place of a photo."""
     from PIL import Image
 
-    facts = exif.read(path)
+    facts = exif.read(path, gps_time=False)  # the camera's clock, to hold against GPS time
     tags: dict[str, str] = {}
     gps_time = None
     try:

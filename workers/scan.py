@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from workers.clock import STRIP_SHARE, STRIP_WIDTH, Changes, strip_changes
+
 THUMB = 64
 """Thumbnail side in pixels (square: the hash ignores the aspect ratio anyway)."""
 MAX_SECONDS = 120.0
@@ -34,6 +36,9 @@ class Scan:
     tags: dict[str, str] = field(default_factory=dict)
     """Container and stream tags (encoder, handler_name, major_brand, ...), lower-case keys."""
     declared_fps: float = 0.0
+    caption_changes: Changes = field(default_factory=lambda: np.zeros((0, 0), np.float16))
+    """Per frame, the change of each cell of the caption strips since the frame before
+    (``workers.clock``: the burned-in clock); empty for a photo."""
 
 
 def _thumb(image: npt.NDArray[np.uint8]) -> Gray:
@@ -79,6 +84,8 @@ class VideoScanner:
         self.thumbs: list[Gray] = []
         self.tags: dict[str, str] = {}
         self.fps = 0.0
+        self.changes: list[npt.NDArray[np.float16]] = []
+        self._strips: Gray | None = None
 
     def opened(self, container: Any, stream: Any) -> None:
         self.tags = {**_tags(stream.metadata), **_tags(container.metadata)}
@@ -90,9 +97,32 @@ class VideoScanner:
         gray = frame.to_ndarray(width=THUMB, height=THUMB, format="gray")
         self.times.append(t)
         self.thumbs.append(np.ascontiguousarray(np.asarray(gray, np.uint8)))
+        strips = _strips(frame)
+        self.changes.append(strip_changes(self._strips, strips))
+        self._strips = strips
 
     def scan(self) -> Scan:
-        return Scan("video", tuple(self.times), tuple(self.thumbs), self.tags, self.fps)
+        widths = {len(c) for c in self.changes}
+        changes = (
+            np.stack(self.changes) if len(widths) == 1 else np.zeros((0, 0), np.float16)
+        )  # a picture that changed size mid-clip: no clock is followed across it
+        return Scan("video", tuple(self.times), tuple(self.thumbs), self.tags, self.fps, changes)
+
+
+def _strips(frame: Any) -> Gray:
+    """The top and bottom ``STRIP_SHARE`` of the picture, grey, ``STRIP_WIDTH`` wide: cut from
+    the decoded luma plane as it is (no conversion of the whole picture), else converted."""
+    h, w = int(frame.height), int(frame.width)
+    if str(frame.format.name).startswith(("yuv", "yuvj", "nv12", "nv21")):
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:h, :w]
+    else:
+        luma = np.asarray(frame.to_ndarray(format="gray"), np.uint8)
+    keep = max(2, int(h * STRIP_SHARE))
+    strips = np.concatenate([luma[:keep], luma[h - keep :]])
+    height = max(8, round(STRIP_WIDTH * strips.shape[0] / max(1, w)))
+    small = cv2.resize(strips, (STRIP_WIDTH, height), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small, np.uint8)
 
 
 def _scan_video(path: Path, max_seconds: float) -> Scan:

@@ -5,7 +5,9 @@ rejection: a real camera can drop a frame, a phone can have its clock wrong.
   dashcam or a roadside camera films continuously; a sudden change of the whole picture is an
   edit), or presentation times jump or step back;
 - ``duplicated_frames@1``: a run of identical frames (or repeated presentation times) in a clip
-  that otherwise moves;
+  that otherwise moves, or a burned-in clock that stops for longer than a whole number of
+  seconds (``workers.clock``: this also sees repeats in a clip whose picture often stands
+  still, where a run of identical frames says nothing);
 - ``editing_software@1``: the file names an editing program (EXIF Software, encoder tag);
 - ``container_mismatch@1``: a registered dashcam's clip was written by a transcoder or editor,
   or not by the recorder its model is configured with;
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ingest.tracks import Point, distance_m
+from workers.clock import find_clock, stops
 from workers.fingerprint import dct_hash
 from workers.scan import Scan
 
@@ -155,11 +158,31 @@ def _duplicates(scan: Scan) -> list[Sign]:
     ]
 
 
+def _clock_stops(scan: Scan) -> list[Sign]:
+    clock = find_clock(scan.caption_changes, scan.times)
+    found = stops(clock) if clock else []
+    if clock is None or not found:
+        return []
+    first = found[0]
+    return [
+        Sign(
+            DUPLICATED,
+            f"the clock printed on the picture stands still for {first.gap_s} s of video at "
+            f"{first.at_s} s, not a whole number of its {clock.beat_s:.2f} s beat "
+            "(frames repeated)",
+            {
+                "clock_stops": [{"at_s": s.at_s, "gap_s": s.gap_s} for s in found[:5]],
+                "beat_s": round(clock.beat_s, 3),
+            },
+        )
+    ]
+
+
 def video_signs(scan: Scan) -> list[Sign]:
     """Splices and duplicated frames, from a scan of every frame."""
     if scan.kind != "video":
         return []
-    signs = _cuts(scan) + _timing(scan) + _duplicates(scan)
+    signs = _cuts(scan) + _timing(scan) + _duplicates(scan) + _clock_stops(scan)
     merged: dict[str, Sign] = {}
     for sign in signs:  # one flag per kind, the first explanation with the others' times
         merged.setdefault(sign.kind, sign)

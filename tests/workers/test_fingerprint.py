@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA_DIR
-from workers.fingerprint import MATCH_BITS, Fingerprint, FingerprintIndex, fingerprint
+from workers.fingerprint import (
+    BAND_BITS,
+    MATCH_BITS,
+    Fingerprint,
+    FingerprintIndex,
+    fingerprint,
+)
 from workers.frames import run_ffmpeg
 from workers.scan import scan_file, scan_image
 
@@ -87,6 +93,34 @@ def test_band_index_finds_exactly_what_a_full_scan_finds(monkeypatch: pytest.Mon
         found = index.search(Fingerprint("image", query, np.zeros(0, np.uint64)))
         assert ([m.owner for m in found] == [f"p{i}"]) == expected
     assert len(index._bands.keys) == stored.size  # the bands were used, not a scan
+
+
+def test_bands_find_the_hardest_split_of_twelve_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """12 bits spread 3 per band (no band within 2: only the first band's wider search finds
+    it) and 4 + 3 + 3 + 3 (13, one too many) over every photo hash."""
+    import workers.fingerprint
+
+    monkeypatch.setattr(workers.fingerprint, "TAIL", 10)
+    rng = np.random.default_rng(2)
+    stored = rng.integers(0, np.iinfo(np.uint64).max, (200, 3), dtype=np.uint64)
+    index = FingerprintIndex()
+    for i, hashes in enumerate(stored):
+        index.add(f"p{i}", hashes)
+    starts = np.cumsum((0, *BAND_BITS[:-1]))
+
+    def flipped(hashes: np.ndarray, per_band: tuple[int, ...]) -> np.ndarray:
+        out = hashes.copy()
+        for j in range(len(out)):
+            for start, bits, n in zip(starts, BAND_BITS, per_band, strict=True):
+                for bit in rng.choice(bits, size=n, replace=False):
+                    out[j] ^= np.uint64(1) << np.uint64(int(start + bit))
+        return out
+
+    for i in range(0, 200, 20):
+        for per_band, found in (((3, 3, 3, 3), True), ((4, 3, 3, 3), False), ((0, 3, 3, 3), True)):
+            query = flipped(stored[i], per_band)
+            matches = index.search(Fingerprint("image", query, np.zeros(0, np.uint64)))
+            assert ([m.owner for m in matches] == [f"p{i}"]) == found, per_band
 
 
 def test_fingerprint_bytes_round_trip() -> None:

@@ -72,6 +72,24 @@ def test_inserted_duplicate_frames(tmp_path: Path) -> None:
     assert kinds(out) == {DUPLICATED}
 
 
+S2 = DATA_DIR / "roads" / "cn_expressway_s2_roadside.mp4"
+"""A roadside pole camera, screen-recorded: its picture often stands still for a second or
+two on its own, so a run of identical frames says nothing; its printed clock keeps ticking."""
+
+
+@pytest.mark.parametrize("repeats", [0, 6, 13])
+def test_repeats_in_a_clip_that_stands_still_are_told_by_its_clock(
+    tmp_path: Path, repeats: int
+) -> None:
+    out = tmp_path / "s2.mp4"
+    loop = f"loop=loop={repeats}:size=1:start=50,setpts=N/FRAME_RATE/TB"
+    run_ffmpeg("-ss", "10", "-i", str(S2), "-t", "15", "-vf", loop, *X264, str(out))
+    signs = video_signs(scan_file(out, "video"))
+    assert {s.kind for s in signs} == ({DUPLICATED} if repeats else set())
+    if repeats:
+        assert "clock" in signs[0].reason and signs[0].data["clock_stops"]
+
+
 def test_software_and_container() -> None:
     assert [s.kind for s in software_signs({"software": "Adobe Photoshop 25.0"}, None, {})] == [
         EDITING_SOFTWARE
