@@ -132,12 +132,13 @@ def sharpness(crop: Image) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
-def _shifted(plate: PlateDetection, dx: float, dy: float) -> PlateDetection:
+def _placed(plate: PlateDetection, scale: float, dx: float, dy: float) -> PlateDetection:
+    """A plate found on a crop scaled by ``scale`` whose corner is (dx, dy) in the frame."""
     b = plate.box
     return replace(
         plate,
-        box=Box(b.x1 + dx, b.y1 + dy, b.x2 + dx, b.y2 + dy),
-        corners=tuple((x + dx, y + dy) for x, y in plate.corners),
+        box=Box(b.x1 / scale + dx, b.y1 / scale + dy, b.x2 / scale + dx, b.y2 / scale + dy),
+        corners=tuple((x / scale + dx, y / scale + dy) for x, y in plate.corners),
     )
 
 
@@ -267,6 +268,7 @@ class Observer:
         if whole:
             return self.models.plates.detect(image)
         h, w = image.shape[:2]
+        scale = min(1.0, getattr(self.models.plates, "size", 640) / max(h, w))
         found: list[PlateDetection] = []
         for v in vehicles:
             settled = self._settled.get(v.track_id) if v.track_id is not None else None
@@ -277,9 +279,13 @@ class Observer:
             mx, my = v.box.width * BOX_MARGIN, v.box.height * BOX_MARGIN
             x1, y1 = max(0, int(v.box.x1 - mx)), max(0, int(v.box.y1 - my))
             x2, y2 = min(w, int(v.box.x2 + mx) + 1), min(h, int(v.box.y2 + my) + 1)
-            crop = np.ascontiguousarray(image[y1:y2, x1:x2])
-            for plate in self.models.plate_crops.detect(crop):
-                moved = _shifted(plate, x1, y1)
+            # the crop at the scale the whole-frame look sees it: a plate too small to be
+            # found there (and read) is not found here either
+            crop = cv2.resize(
+                image[y1:y2, x1:x2], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+            )
+            for plate in self.models.plate_crops.detect(np.ascontiguousarray(crop)):
+                moved = _placed(plate, scale, x1, y1)
                 if all(_overlap(moved.box, p.box) < 0.5 for p in found):
                     found.append(moved)
         return found
