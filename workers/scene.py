@@ -18,6 +18,7 @@ be placed the scene says why (``Scene.reason``), and the lane rules find nothing
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -77,12 +78,12 @@ def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
 
 def _angle(seg: Segment) -> float:
     x1, y1, x2, y2 = seg
-    return float(np.degrees(np.arctan2(y2 - y1, x2 - x1)) % 180)
+    return math.degrees(math.atan2(y2 - y1, x2 - x1)) % 180
 
 
 def _distance(seg: Segment, x: float, y: float) -> float:
     x1, y1, x2, y2 = seg
-    length = float(np.hypot(x2 - x1, y2 - y1)) or 1.0
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
     return abs((x2 - x1) * (y1 - y) - (x1 - x) * (y2 - y1)) / length
 
 
@@ -90,10 +91,12 @@ def _group(segments: list[Segment], tolerance: float) -> list[list[Segment]]:
     """Segments of one marking point the same way and lie on one straight line (the longest
     segment of the group stands for it)."""
     groups: list[list[Segment]] = []
-    for seg in sorted(segments, key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1])):
-        for members in groups:
+    seeds: list[float] = []  # each group's seed angle
+    for seg in sorted(segments, key=lambda s: -math.hypot(s[2] - s[0], s[3] - s[1])):
+        angle = _angle(seg)
+        for members, seed_angle in zip(groups, seeds, strict=True):
             seed = members[0]
-            turn = abs(_angle(seg) - _angle(seed))
+            turn = abs(angle - seed_angle)
             if min(turn, 180 - turn) > 4:
                 continue
             if max(_distance(seed, seg[0], seg[1]), _distance(seed, seg[2], seg[3])) < tolerance:
@@ -101,6 +104,7 @@ def _group(segments: list[Segment], tolerance: float) -> list[list[Segment]]:
                 break
         else:
             groups.append([seg])
+            seeds.append(angle)
     return groups
 
 

@@ -16,6 +16,11 @@ known, so each frame costs what is new in it:
 - **The road is looked at a few times a second.** Lane markings move slowly in the picture
   (a dashcam keeps its lane, a fixed camera never moves), so a frame less than
   ``SCENE_EVERY_S`` after the last scene look takes that scene (at its own time).
+- **Steady vehicles are carried one frame.** When every vehicle of the last frame has been
+  detected in ``CARRY_AFTER`` looks in a row and the frames come at most ``CARRY_MAX_GAP_S``
+  apart, the next frame takes their boxes moved on at their own pace, and the tracker follows
+  those; the frame after is looked at again (so a vehicle that appears is found at most one
+  sample late).
 - **Nothing moves, nothing is redone.** When the frame differs from the one last looked at by
   no more than camera noise anywhere (a fixed camera over an empty road, a parked car), the
   vehicles and the road scene of that frame stand for this one.
@@ -38,6 +43,8 @@ from workers.scene import detect_lanes
 
 WHOLE_FRAME_EVERY_S = 1.0
 """Video time between two looks for plates over the whole frame."""
+CARRY_AFTER = 3
+CARRY_MAX_GAP_S = 0.25
 SCENE_EVERY_S = 0.4
 """Video time between two looks at the road's markings."""
 SETTLE_READS = 2
@@ -125,12 +132,13 @@ def sharpness(crop: Image) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
 
 
-def _shifted(plate: PlateDetection, dx: float, dy: float) -> PlateDetection:
+def _placed(plate: PlateDetection, scale: float, dx: float, dy: float) -> PlateDetection:
+    """A plate found on a crop scaled by ``scale`` whose corner is (dx, dy) in the frame."""
     b = plate.box
     return replace(
         plate,
-        box=Box(b.x1 + dx, b.y1 + dy, b.x2 + dx, b.y2 + dy),
-        corners=tuple((x + dx, y + dy) for x, y in plate.corners),
+        box=Box(b.x1 / scale + dx, b.y1 / scale + dy, b.x2 / scale + dx, b.y2 / scale + dy),
+        corners=tuple((x / scale + dx, y / scale + dy) for x, y in plate.corners),
     )
 
 
@@ -156,6 +164,10 @@ class Observer:
     _last_vehicles: list[Vehicle] = field(default_factory=list)
     _last_scene: Scene | None = None
     _next_scene: float = 0.0
+    _seen: dict[int, list[tuple[float, Box]]] = field(default_factory=dict)
+    """Each tracked vehicle's last detected boxes, while it is detected look after look."""
+    _carried: bool = False
+    _last_pts: float | None = None
     whole_frame_looks: int = 0
     vehicle_looks: int = 0
     scene_looks: int = 0
@@ -167,13 +179,19 @@ class Observer:
         image = frame.image
         with timed_stage("track"):
             unchanged = self._unchanged(image)
+        carried = not unchanged and self._can_carry(frame.pts)
         if unchanged:
             detected = [replace(v, track_id=None) for v in self._last_vehicles]
+        elif carried:
+            detected = self._carry(frame.pts, image.shape[1], image.shape[0])
         else:
             detected = self.models.vehicles.detect(image)
             self.vehicle_looks += 1
         with timed_stage("track"):
             everyone = self._tracker.update(detected, image.shape[:2])
+        if not carried:
+            self._remember(frame.pts, everyone)
+        self._carried, self._last_pts = carried, frame.pts
         self._last_vehicles = everyone
         due = frame.pts >= self._next_scene - 1e-6
         fresh = self._last_scene is None or (due and not unchanged)
@@ -193,6 +211,42 @@ class Observer:
         for plate in self._plates(image, everyone, whole):
             self._read(frame, plate, owner(plate, everyone), found)
         return found
+
+    def _can_carry(self, pts: float) -> bool:
+        if self._carried or self._last_pts is None or pts - self._last_pts > CARRY_MAX_GAP_S:
+            return False
+        last = self._last_vehicles
+        return bool(last) and all(
+            v.track_id is not None and len(self._seen.get(v.track_id, ())) >= CARRY_AFTER
+            for v in last
+        )
+
+    def _carry(self, pts: float, width: int, height: int) -> list[Vehicle]:
+        """The last frame's vehicles, each box moved on as it moved between its last two
+        detections (scaled to the time step), kept inside the frame."""
+        moved = []
+        for v in self._last_vehicles:
+            (t0, b0), (t1, b1) = self._seen[v.track_id or 0][-2:]
+            k = (pts - t1) / max(t1 - t0, 1e-6)
+            box = Box(
+                max(0.0, b1.x1 + k * (b1.x1 - b0.x1)),
+                max(0.0, b1.y1 + k * (b1.y1 - b0.y1)),
+                min(width - 1.0, b1.x2 + k * (b1.x2 - b0.x2)),
+                min(height - 1.0, b1.y2 + k * (b1.y2 - b0.y2)),
+            )
+            if box.width > 2 and box.height > 2:
+                moved.append(replace(v, box=box, track_id=None))
+        return moved
+
+    def _remember(self, pts: float, vehicles: list[Vehicle]) -> None:
+        seen: dict[int, list[tuple[float, Box]]] = {}
+        for v in vehicles:
+            if v.track_id is not None:
+                seen[v.track_id] = [
+                    *self._seen.get(v.track_id, [])[-(CARRY_AFTER - 1) :],
+                    (pts, v.box),
+                ]
+        self._seen = seen
 
     def _unchanged(self, image: Image) -> bool:
         """Whether no part of the view changed since the frame last looked at."""
@@ -214,6 +268,7 @@ class Observer:
         if whole:
             return self.models.plates.detect(image)
         h, w = image.shape[:2]
+        scale = min(1.0, getattr(self.models.plates, "size", 640) / max(h, w))
         found: list[PlateDetection] = []
         for v in vehicles:
             settled = self._settled.get(v.track_id) if v.track_id is not None else None
@@ -224,9 +279,13 @@ class Observer:
             mx, my = v.box.width * BOX_MARGIN, v.box.height * BOX_MARGIN
             x1, y1 = max(0, int(v.box.x1 - mx)), max(0, int(v.box.y1 - my))
             x2, y2 = min(w, int(v.box.x2 + mx) + 1), min(h, int(v.box.y2 + my) + 1)
-            crop = np.ascontiguousarray(image[y1:y2, x1:x2])
-            for plate in self.models.plate_crops.detect(crop):
-                moved = _shifted(plate, x1, y1)
+            # the crop at the scale the whole-frame look sees it: a plate too small to be
+            # found there (and read) is not found here either
+            crop = cv2.resize(
+                image[y1:y2, x1:x2], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+            )
+            for plate in self.models.plate_crops.detect(np.ascontiguousarray(crop)):
+                moved = _placed(plate, scale, x1, y1)
                 if all(_overlap(moved.box, p.box) < 0.5 for p in found):
                     found.append(moved)
         return found
