@@ -53,6 +53,9 @@ class Declared:
     track: tuple[Point, ...] = ()
     joint_reporters: tuple[str, ...] = ()
     """Other reporters' ids when reporters declare a joint report (the reward is split)."""
+    taken_at_source: str | None = None
+    place_source: str | None = None
+    """How the sender got ``taken_at`` and the place: e.g. ``geolocation``, ``manual``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +295,10 @@ class Intake:
                     joint_reporters=list(declared.joint_reporters),
                     declared_latitude=declared.latitude,
                     declared_longitude=declared.longitude,
+                    declared_time_source=declared.taken_at_source if declared.taken_at else None,
+                    declared_place_source=declared.place_source
+                    if declared.latitude is not None
+                    else None,
                 )
                 session.add(submission)
                 session.flush()
