@@ -18,6 +18,8 @@ from api.offload import IN_PROCESS_BYTES, parse_json, run_in_process
 
 UPLOAD_PATHS = ("/v1/uploads", "/v1/submissions")
 """Media bytes: limited by ``max_upload_bytes`` where they are stored, not here."""
+DIRECT_COMPLETE = "/direct/complete"
+"""JSON under the upload paths: up to 10,000 part digests (bounded like an event)."""
 EVENT_PATH = "/v1/events"
 """The one JSON body that may carry a whole GPS track."""
 DRAIN_BYTES = 32 * 1024 * 1024
@@ -56,9 +58,10 @@ class BodyLimit:
         self.app, self.json_limit, self.event_limit = app, json_limit, event_limit
 
     def limit_for(self, path: str) -> int | None:
-        if path.startswith(UPLOAD_PATHS):
+        if path.startswith(UPLOAD_PATHS) and not path.endswith(DIRECT_COMPLETE):
             return None
-        return self.event_limit if path == EVENT_PATH else self.json_limit
+        large = path == EVENT_PATH or path.endswith(DIRECT_COMPLETE)
+        return self.event_limit if large else self.json_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limit_for(scope["path"]) if scope["type"] == "http" else None

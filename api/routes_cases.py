@@ -101,6 +101,8 @@ def case_out(session: Session, case: Case, key: bytes) -> CaseOut:
         rules_version=case.rules_version,
         time_source=sub.time_source,
         place_source=sub.place_source,
+        declared_time_source=sub.declared_time_source,
+        declared_place_source=sub.declared_place_source,
         track=[(p.latitude, p.longitude) for p in sub.track],
         taken_at=sub.taken_at,
         models=case.models,

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep
 from api.deps import ServicesDep
@@ -41,6 +41,22 @@ class DirectPlanOut(BaseModel):
     urls_expire_at: datetime
     complete_url: str
     submission_id: str | None
+
+
+class PartDigestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int = Field(ge=1, le=10_000)
+    md5: str = Field(pattern=r"^[0-9a-f]{32}$", description="Lower-case hex MD5 of the part.")
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parts: list[PartDigestIn] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="Optional: each part's MD5 as the sender computed it. When they match the "
+        "store's part ETags, a video is checked in place instead of read back (section 6.3).",
+    )
 
 
 class CompletedOut(BaseModel):
@@ -110,11 +126,17 @@ async def direct_plan(upload_id: str, caller: CallerDep, services: ServicesDep) 
     responses=ERRORS,
 )
 async def direct_complete(
-    upload_id: str, caller: CallerDep, services: ServicesDep, response: Response
+    upload_id: str,
+    caller: CallerDep,
+    services: ServicesDep,
+    response: Response,
+    body: CompleteIn | None = None,
 ) -> CompletedOut:
-    """All parts sent: the store assembles them, the API checks the whole file's SHA-256 and
-    what it is, and accepts the report (``RW-Submission-Id``). Calling it again is harmless."""
-    state = await run_in_threadpool(direct_uploads(services).complete, caller, upload_id)
+    """All parts sent: the store assembles them, the API checks the file (each part's MD5 and
+    the media, or the whole file's SHA-256 read back) and what it is, and accepts the report
+    (``RW-Submission-Id``). Calling it again is harmless."""
+    digests = {p.number: p.md5 for p in body.parts} if body else None
+    state = await run_in_threadpool(direct_uploads(services).complete, caller, upload_id, digests)
     if state.submission_id:
         response.headers["RW-Submission-Id"] = state.submission_id
     return CompletedOut(

@@ -70,6 +70,11 @@ def report_status(
         accepted_at=submission.created_at,
         answer_due=submission.created_at + ANSWER_WITHIN,
         declared_violation=submission.declared_violation,
+        taken_at=submission.taken_at,
+        taken_at_source=submission.declared_time_source,
+        latitude=submission.declared_latitude,
+        longitude=submission.declared_longitude,
+        place_source=submission.declared_place_source,
     )
 
 

@@ -26,10 +26,19 @@ class TrackIn(BaseModel):
     )
 
 
+PlaceSource = Literal["geolocation", "exif_gps", "manual"]
+"""How a sender got the place it declares: the device's location service (satellite, Wi-Fi or
+cell fix), the photo's own GPS tags, or typed/picked by the person."""
+TimeSource = Literal["geolocation", "exif", "file_date", "device_clock", "manual"]
+"""How a sender got the time it declares: the time of the location fix, the photo's EXIF
+capture time, the file's modification date, the device's clock when it sent, or typed."""
+
+
 class PlaceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+    source: PlaceSource | None = Field(default=None, description="How the place was found.")
 
 
 class EventIn(BaseModel):
@@ -44,6 +53,9 @@ class EventIn(BaseModel):
         default=None, description="Time of the clip's first frame."
     )
     taken_at: AwareDatetime | None = Field(default=None, description="Reporter's declared time.")
+    taken_at_source: TimeSource | None = Field(
+        default=None, description="How the declared time was found."
+    )
     declared_violation: Violation | None = None
     place: PlaceIn | None = Field(default=None, description="Reporter's declared place.")
     media: MediaIn
@@ -90,6 +102,11 @@ class ReportStatus(BaseModel):
     accepted_at: datetime
     answer_due: datetime
     declared_violation: str | None
+    taken_at: datetime | None = Field(default=None, description="The time the sender declared.")
+    taken_at_source: str | None = Field(default=None, description="How the sender found it.")
+    latitude: float | None = Field(default=None, description="The place the sender declared.")
+    longitude: float | None = None
+    place_source: str | None = Field(default=None, description="How the sender found it.")
     reward_yuan: float | None = None
     reward_status: str | None = Field(
         default=None, description="payable (listed for payment), paid, or withheld"

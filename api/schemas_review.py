@@ -70,6 +70,12 @@ class CaseOut(CaseSummary):
     rules_version: str
     time_source: str | None
     place_source: str | None
+    declared_time_source: str | None = Field(
+        default=None, description="How the sender found the time it declared (e.g. manual)."
+    )
+    declared_place_source: str | None = Field(
+        default=None, description="How the sender found the place it declared (e.g. geolocation)."
+    )
     track: list[tuple[float, float]] = Field(description="The GPS track as (lat, lon) points.")
     taken_at: datetime | None
     models: dict[str, dict[str, str]]

@@ -104,6 +104,9 @@ class Submission(Base):
     declared_longitude: Mapped[float | None] = mapped_column(Float)
     """The place the sender declared, kept even when a better source gave latitude/longitude
     (a photo's GPS far from it is a sign of a re-used photo)."""
+    declared_time_source: Mapped[str | None] = mapped_column(String(16))
+    declared_place_source: Mapped[str | None] = mapped_column(String(16))
+    """How the sender got the time and place it declared (api/schemas_protocol.py: SOURCES)."""
 
     media: Mapped[MediaObject] = relationship()
     track: Mapped[list[TrackPoint]] = relationship(order_by="TrackPoint.at")

@@ -2,10 +2,10 @@
 
 An open upload can take its bytes by S3 multipart instead of tus: the API hands out one
 presigned ``PUT`` URL per part, the client sends the parts to the store itself, then asks the
-API to complete. The API assembles the object under a staging key, reads it back once to check
-its SHA-256 against the declared one and to probe what it is, and only then copies it (a
-server-side copy) to the original's content-addressed key and takes it in. The API never
-carries the bytes on the way in.
+API to complete. The store assembles the parts where the original will live; the API checks the
+object (by the parts' MD5s and a probe read by range, or by reading it back whole: see
+:mod:`ingest.direct_check`) and only then takes it in. The API never carries the bytes on the
+way in.
 
 The protocol's promises hold: *resumable* (asking for the plan again lists the parts the store
 already holds, with fresh URLs for the rest), *idempotent* (one upload per event id, one
@@ -16,7 +16,6 @@ multipart upload per upload, and completing twice answers the same submission) a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import tempfile
 from collections.abc import Callable
@@ -30,10 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import DirectUpload, MediaObject, Upload, now
+from ingest.direct_check import Held, content_type_of, fetch_sha256, parts_match, seal
 from ingest.identity import Caller
 from ingest.media import MediaError, sniff
 from ingest.store import S3Store
-from ingest.submissions import Intake, original_key
+from ingest.submissions import Accepted, Declared, Intake, original_key
 from ingest.uploads import UploadError, UploadState, declared_of, state_of
 
 S3_MIN_PART = 5 << 20
@@ -162,9 +162,9 @@ class DirectUploads:
                 return direct.key, direct.multipart_id, direct.part_size
         return key, multipart_id, part_size
 
-    def _parts_held(self, key: str, multipart_id: str) -> dict[int, tuple[str, int]]:
+    def _parts_held(self, key: str, multipart_id: str) -> Held:
         """Part number -> (ETag, size) of the parts the store holds."""
-        held: dict[int, tuple[str, int]] = {}
+        held: Held = {}
         marker: str | None = None
         while True:
             listed = self._s3._list_parts(
@@ -177,8 +177,12 @@ class DirectUploads:
             marker = listed.next_part_number_marker
 
     # -- completion: assemble, check, take in ---------------------------------------------
-    def complete(self, caller: Caller, upload_id: str) -> UploadState:
-        """Assemble the parts, check the whole object, and accept it as the event's original."""
+    def complete(
+        self, caller: Caller, upload_id: str, part_md5: dict[int, str] | None = None
+    ) -> UploadState:
+        """Assemble the parts, check the whole object, and accept it as the event's original.
+        ``part_md5``: the sender's MD5 (hex) of each part, which lets a video be checked in
+        place instead of read back (:mod:`ingest.direct_check`)."""
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
             if upload.state == "complete":
@@ -190,7 +194,7 @@ class DirectUploads:
                     return state_of(upload)
             raise UploadError(423, "upload_busy", "another request is completing this upload")
         try:
-            return self._check_and_accept(caller, upload_id)
+            return self._check_and_accept(caller, upload_id, part_md5 or {})
         finally:
             with self.sessions.begin() as session:
                 session.execute(
@@ -215,7 +219,9 @@ class DirectUploads:
             )
             return int(getattr(taken, "rowcount", 0)) == 1
 
-    def _check_and_accept(self, caller: Caller, upload_id: str) -> UploadState:
+    def _check_and_accept(
+        self, caller: Caller, upload_id: str, part_md5: dict[int, str]
+    ) -> UploadState:
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
             direct = session.get(DirectUpload, upload_id)
@@ -224,25 +230,29 @@ class DirectUploads:
             key, multipart_id, part_size = direct.key, direct.multipart_id, direct.part_size
             length, expected = upload.length, upload.sha256
             declared, filename = declared_of(caller, upload), upload.event.get("filename")
-        self._assemble(upload_id, key, multipart_id, length, part_size)
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
-            path = Path(tmp) / "original"
-            if self._fetch_sha256(key, path) != expected:
-                self._restart(upload_id, key)
-                raise UploadError(
-                    422,
-                    "sha256_mismatch",
-                    "the assembled bytes do not match the declared SHA-256; send again",
+        held = self._assemble(upload_id, key, multipart_id, length, part_size)
+        in_place = (
+            held is not None
+            and key == original_key(expected)
+            and parts_match(held, part_spans(length, part_size), part_md5)
+        )
+        sniffed = sniff(self.store.read_range(key, 0, min(512, length))) if in_place else None
+        try:
+            if sniffed is not None and sniffed[0] == "video":
+                seal(self.store, key, expected, sniffed[1], "parts")
+                accepted = self.intake.accept_stored(
+                    self.store.open_ranged(key, length),
+                    length,
+                    filename,
+                    declared,
+                    caller.owner,
+                    expected,
                 )
-            # The object is exactly the declared bytes now, so it may be sealed as the original
-            # before the intake probes it: bytes that are not media fail for every sender.
-            self._seal(key, expected, self._content_type(path))
-            try:
-                accepted = self.intake.accept(path, filename, declared, caller.owner, expected)
-            except MediaError as exc:
-                self._fail(upload_id, key, exc.reason)
-                raise UploadError(exc.status, "bad_media", exc.reason) from exc
+            else:
+                accepted = self._read_back(upload_id, key, expected, filename, declared, caller)
+        except MediaError as exc:
+            self._fail(upload_id, key, exc.reason)
+            raise UploadError(exc.status, "bad_media", exc.reason) from exc
         with self.sessions.begin() as session:
             upload = self._owned(session, caller, upload_id)
             upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
@@ -254,9 +264,38 @@ class DirectUploads:
             self.store.delete(key)
         return state
 
+    def _read_back(
+        self,
+        upload_id: str,
+        key: str,
+        expected: str,
+        filename: str | None,
+        declared: Declared,
+        caller: Caller,
+    ) -> Accepted:
+        """The whole object read back once: its SHA-256, then the intake's probe of the copy."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
+            path = Path(tmp) / "original"
+            if fetch_sha256(self.store, key, path) != expected:
+                self._restart(upload_id, key)
+                raise UploadError(
+                    422,
+                    "sha256_mismatch",
+                    "the assembled bytes do not match the declared SHA-256; send again",
+                )
+            # The object is exactly the declared bytes now, so it may be sealed as the original
+            # before the intake probes it: bytes that are not media fail for every sender.
+            with path.open("rb") as fh:
+                content_type = content_type_of(fh.read(512))
+            seal(self.store, key, expected, content_type, "sha256")
+            return self.intake.accept(path, filename, declared, caller.owner, expected)
+
     def _assemble(
         self, upload_id: str, key: str, multipart_id: str, length: int, part_size: int
-    ) -> None:
+    ) -> Held | None:
+        """Complete the multipart upload; the parts it was made of (None: it was assembled
+        by an earlier request that died before taking it in)."""
         from minio.datatypes import Part as S3Part
         from minio.error import S3Error
 
@@ -265,7 +304,7 @@ class DirectUploads:
         except S3Error as exc:
             # Assembled already by a request that died before taking the object in.
             if exc.code == "NoSuchUpload" and self.store.exists(key):
-                return
+                return None
             raise
         spans = part_spans(length, part_size)
         missing = [n for n, _, size in spans if held.get(n, ("", -1))[1] != size]
@@ -282,39 +321,7 @@ class DirectUploads:
             )
         parts = [S3Part(n, held[n][0]) for n, _, _ in spans]
         self._s3._complete_multipart_upload(self.store.bucket, key, multipart_id, parts)
-
-    def _fetch_sha256(self, key: str, path: Path) -> str:
-        """Read the assembled object back once: its SHA-256, and a local copy to probe."""
-        digest = hashlib.sha256()
-        with path.open("wb") as out:
-            for block in self.store.iter_bytes(key, 4 << 20):
-                digest.update(block)
-                out.write(block)
-        return digest.hexdigest()
-
-    @staticmethod
-    def _content_type(path: Path) -> str:
-        """What the bytes are by their first bytes (the intake's full probe follows)."""
-        with path.open("rb") as fh:
-            sniffed = sniff(fh.read(512))
-        return sniffed[1] if sniffed else "application/octet-stream"
-
-    def _seal(self, key: str, sha256: str, content_type: str) -> None:
-        """Mark the checked object as the original: its SHA-256 as metadata (a copy onto
-        itself, which the store does without moving the bytes). Parts sent to a staging key
-        because the original was already stored leave the stored original as it is."""
-        from minio.commonconfig import REPLACE, CopySource
-
-        target = original_key(sha256)
-        if key != target and self.store.exists(target):
-            return
-        self._s3.copy_object(
-            self.store.bucket,
-            target,
-            CopySource(self.store.bucket, key),
-            metadata={"sha256": sha256, "Content-Type": content_type},
-            metadata_directive=REPLACE,
-        )
+        return held
 
     def _forget(self, upload_id: str, key: str | None, then: Callable[[Upload], None]) -> None:
         """Drop the multipart record (the next plan starts afresh) and unchecked bytes."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 MediaKind = Literal["image", "video"]
 
@@ -65,15 +65,22 @@ NAMED_KINDS: dict[str, MediaKind] = {
 }
 
 
-def probe(path: Path, max_video_seconds: float = 600.0, filename: str | None = None) -> MediaInfo:
-    """Check that ``path`` holds an image or video we can decode, and describe it. A
+def probe(
+    path: Path | BinaryIO, max_video_seconds: float = 600.0, filename: str | None = None
+) -> MediaInfo:
+    """Check that ``path`` (a file, or a seekable binary stream such as an object in the store
+    read by range) holds an image or video we can decode, and describe it. A
     ``filename`` whose extension names the other kind (a photo named .mp4) is refused: what a
     sender says its evidence is must be what it is.
 
     Raises :class:`MediaError` with a reason an uploader can act on.
     """
-    with path.open("rb") as fh:
-        head = fh.read(512)
+    if isinstance(path, Path):
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    else:
+        head = path.read(512)
+        path.seek(0)
     if not head:
         raise MediaError("the file is empty", status=400)
     sniffed = sniff(head)
@@ -88,7 +95,7 @@ def probe(path: Path, max_video_seconds: float = 600.0, filename: str | None = N
     return _probe_video(path, content_type, max_video_seconds)
 
 
-def _probe_image(path: Path, content_type: str) -> MediaInfo:
+def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
     from PIL import Image
 
     try:
@@ -106,11 +113,11 @@ def _probe_image(path: Path, content_type: str) -> MediaInfo:
     return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
 
 
-def _probe_video(path: Path, content_type: str, max_seconds: float) -> MediaInfo:
+def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -> MediaInfo:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path) if isinstance(path, Path) else path, "r") as container:
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]

@@ -26,6 +26,10 @@ class StoredObject:
     sha256: str
     size: int
     content_type: str
+    checked: str = "sha256"
+    """How the store's object was checked against ``sha256``: ``sha256`` (its bytes were hashed
+    whole), or ``parts`` (a direct upload: each part's MD5 as the store computed it matched the
+    sender's; the whole hash is checked on the first full read, see docs/protocol.md 6.3)."""
 
 
 class ObjectExists(FileExistsError):
@@ -36,12 +40,36 @@ class ObjectMissing(FileNotFoundError):
     pass
 
 
+class ObjectCorrupt(ValueError):
+    """An object's bytes do not hash to the SHA-256 it is stored under."""
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def hash_object(store: ObjectStore, key: str) -> str:
+    """SHA-256 of a stored object's bytes, read whole."""
+    digest = hashlib.sha256()
+    for block in store.iter_bytes(key, 4 * CHUNK):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def download_checked(store: ObjectStore, key: str, path: Path, sha256: str) -> None:
+    """Download an original, hashing it on the way: raises :class:`ObjectCorrupt` unless its
+    bytes are ``sha256``. The first full read of a direct upload's original confirms it."""
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for block in store.iter_bytes(key, 4 * CHUNK):
+            digest.update(block)
+            out.write(block)
+    if digest.hexdigest() != sha256:
+        raise ObjectCorrupt(f"{key}: its bytes hash to {digest.hexdigest()}, not {sha256}")
 
 
 def _check_key(key: str) -> str:
@@ -159,10 +187,25 @@ class S3Store:
         secure: bool = False,
         region: str = "us-east-1",
     ) -> S3Store:
+        import urllib3
         from minio import Minio
 
+        # One connection per request thread: the API's thread pool (40) talks to the store at
+        # once; urllib3's default pool of 10 would open and drop connections beyond that.
+        http = urllib3.PoolManager(
+            maxsize=64,
+            timeout=urllib3.Timeout(connect=10, read=300),
+            retries=urllib3.Retry(
+                total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
         client = Minio(
-            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
         )
         if not client.bucket_exists(bucket):
             client.make_bucket(bucket)
@@ -210,6 +253,7 @@ class S3Store:
             meta.get("x-amz-meta-sha256", ""),
             int(st.size or 0),
             st.content_type or "application/octet-stream",
+            meta.get("x-amz-meta-checked", "sha256"),
         )
 
     def exists(self, key: str) -> bool:
@@ -237,5 +281,69 @@ class S3Store:
             for block in self.iter_bytes(key):
                 out.write(block)
 
+    def open_ranged(self, key: str, size: int) -> io.BufferedReader:
+        """A seekable read-only file over the object, fetched by range as it is read: a probe
+        that needs a video's header and first frame reads those, not the whole file."""
+        return io.BufferedReader(RangedReader(self, _check_key(key), size), 1 << 16)
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        response = self.client.get_object(self.bucket, key, offset=offset, length=length)
+        try:
+            return bytes(response.data)
+        finally:
+            response.close()
+            response.release_conn()
+
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, _check_key(key))
+
+
+class RangedReader(io.RawIOBase):
+    """Read-only, seekable view of an S3 object; each miss fetches one aligned block (1 MiB) by
+    a range request, and the last few blocks are kept."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, store: S3Store, key: str, size: int, keep: int = 8) -> None:
+        self.store, self.key, self.size, self.keep = store, key, size, keep
+        self.pos = 0
+        self.blocks: dict[int, bytes] = {}
+        self.fetched = 0
+        """Bytes read from the store so far."""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def _block(self, index: int) -> bytes:
+        block = self.blocks.get(index)
+        if block is None:
+            start = index * self.BLOCK
+            block = self.store.read_range(self.key, start, min(self.BLOCK, self.size - start))
+            self.fetched += len(block)
+            if len(self.blocks) >= self.keep:
+                self.blocks.pop(next(iter(self.blocks)))
+            self.blocks[index] = block
+        return block
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self.pos < self.size:
+            index, within = divmod(self.pos, self.BLOCK)
+            block = self._block(index)
+            take = min(len(view) - done, len(block) - within)
+            view[done : done + take] = block[within : within + take]
+            done += take
+            self.pos += take
+        return done

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, get_args
+from typing import BinaryIO, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from ingest.audit import audit
 from ingest.db import Job, MediaObject, Submission, TrackPoint, now
 from ingest.dispatch import Dispatcher
 from ingest.media import MediaInfo, probe
-from ingest.store import ObjectExists, ObjectStore, sha256_file
+from ingest.store import ObjectExists, ObjectStore, hash_object, sha256_file
 from ingest.tracks import Point, position_at
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ class Declared:
     track: tuple[Point, ...] = ()
     joint_reporters: tuple[str, ...] = ()
     """Other reporters' ids when reporters declare a joint report (the reward is split)."""
+    taken_at_source: str | None = None
+    place_source: str | None = None
+    """How the sender got ``taken_at`` and the place: e.g. ``geolocation``, ``manual``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ class Whereabouts:
 
 
 def whereabouts(
-    path: Path, kind: str, declared: Declared, default_zone: str = exif.DEFAULT_ZONE
+    path: Path | None, kind: str, declared: Declared, default_zone: str = exif.DEFAULT_ZONE
 ) -> Whereabouts:
     """The best time and place: a device track beats the photo's EXIF (GPS stamp, then capture
     time with offset, then camera clock), which beats the reporter's word."""
@@ -86,7 +89,7 @@ def whereabouts(
         for p in declared.track
     ]
     start, time_source = declared.clip_start, "device_clock" if declared.clip_start else None
-    photo = exif.read(path, default_zone) if kind == "image" else None
+    photo = exif.read(path, default_zone) if kind == "image" and path is not None else None
     zone = None
     if photo is not None and photo.taken_at is not None:
         start, time_source, zone = photo.taken_at, photo.time_source, photo.time_zone
@@ -160,15 +163,44 @@ class Intake:
             return done
         info = probe(path, self.max_video_seconds, filename)
         sha256 = sha256 or sha256_file(path)
+        return self._recorded(path, path.stat().st_size, sha256, info, filename, declared, actor)
+
+    def accept_stored(
+        self,
+        reader: BinaryIO,
+        size: int,
+        filename: str | None,
+        declared: Declared,
+        actor: str,
+        sha256: str,
+    ) -> Accepted:
+        """Take in a video that a direct upload assembled at its original's key, probing it
+        where it lies (``reader``: the object read by range), with no local copy."""
+        done = self._already(declared)
+        if done is not None:
+            return done
+        info = probe(reader, self.max_video_seconds, filename)
+        return self._recorded(None, size, sha256, info, filename, declared, actor)
+
+    def _recorded(
+        self,
+        path: Path | None,
+        size: int,
+        sha256: str,
+        info: MediaInfo,
+        filename: str | None,
+        declared: Declared,
+        actor: str,
+    ) -> Accepted:
         try:
-            return self._record(path, sha256, info, filename, declared, actor)
+            return self._record(path, size, sha256, info, filename, declared, actor)
         except IntegrityError:
             # This event was taken in by another request at the same moment (one submission
             # per sender's event id), or the same original was stored: link to it.
             done = self._already(declared)
             if done is not None:
                 return done
-            return self._record(path, sha256, info, filename, declared, actor)
+            return self._record(path, size, sha256, info, filename, declared, actor)
 
     def _already(self, declared: Declared) -> Accepted | None:
         """The submission already made for the sender's event id, if any."""
@@ -190,8 +222,11 @@ class Intake:
                 found.id, found.status, found.media.sha256, found.media.kind, found.media_id, job
             )
 
-    def _store_original(self, path: Path, sha256: str, info: MediaInfo) -> bool:
+    def _store_original(self, path: Path | None, sha256: str, info: MediaInfo) -> bool:
+        """Store the original unless it is there (``path`` None: a direct upload put it)."""
         try:
+            if path is None:
+                raise ObjectExists(original_key(sha256))
             self.store.put_file(original_key(sha256), path, info.content_type, sha256)
             return True
         except ObjectExists:
@@ -201,9 +236,21 @@ class Intake:
                 ) from None
             return False
 
+    def _confirm_stored(self, key: str, sha256: str, path: Path, content_type: str) -> None:
+        """Before another report links to a stored original: an original that a direct upload
+        put (checked part by part, docs/protocol.md 6.3) is hashed whole now, and if its bytes
+        are not what its hash says, ours (hashed by us) take its place. Rare: the same file
+        sent again before the first one's job confirmed it."""
+        if self.store.stat(key).checked == "sha256" or hash_object(self.store, key) == sha256:
+            return
+        log.warning("stored original %s does not match its hash; replaced by checked bytes", key)
+        self.store.delete(key)
+        self.store.put_file(key, path, content_type, sha256)
+
     def _record(
         self,
-        path: Path,
+        path: Path | None,
+        size: int,
         sha256: str,
         info: MediaInfo,
         filename: str | None,
@@ -219,12 +266,14 @@ class Intake:
                     media = MediaObject(
                         sha256=sha256,
                         key=original_key(sha256),
-                        size=path.stat().st_size,
+                        size=size,
                         content_type=info.content_type,
                         kind=info.kind,
                     )
                     session.add(media)
                     session.flush()
+                elif path is not None:
+                    self._confirm_stored(media.key, sha256, path, info.content_type)
                 where = whereabouts(path, info.kind, declared, self.camera_time_zone)
                 submission = Submission(
                     media_id=media.id,
@@ -246,6 +295,10 @@ class Intake:
                     joint_reporters=list(declared.joint_reporters),
                     declared_latitude=declared.latitude,
                     declared_longitude=declared.longitude,
+                    declared_time_source=declared.taken_at_source if declared.taken_at else None,
+                    declared_place_source=declared.place_source
+                    if declared.latitude is not None
+                    else None,
                 )
                 session.add(submission)
                 session.flush()

@@ -394,4 +394,6 @@ def declared_of(caller: Caller, upload: Upload) -> Declared:
         device_time=when("device_time"),
         clip_start=when("clip_start"),
         track=track,
+        taken_at_source=event.get("taken_at_source"),
+        place_source=place.get("source"),
     )

@@ -11,7 +11,7 @@ from cases.creation import CaseRules, NewCase, NewEvidence, record_cases
 from cases.services import Services
 from ingest.db import Job, Submission
 from ingest.queue import Claim
-from ingest.store import ObjectExists, ObjectStore, StoredObject
+from ingest.store import ObjectExists, ObjectStore, StoredObject, download_checked
 from ingest.tracks import Point
 from models.registry import ModelSet
 from models.types import chars_as_lists
@@ -101,7 +101,9 @@ class SubmissionProcessor:
             positions = _positions(sub)
         with tempfile.TemporaryDirectory(prefix="roadwitness-job-") as tmp:
             original = Path(tmp) / "original"
-            services.store.download(media_key, original)
+            # Hashed on the way down: the first full read confirms a direct upload's original
+            # (checked part by part at completion; docs/protocol.md 6.3) before any case.
+            download_checked(services.store, media_key, original, context.original_sha256)
             scanner = VideoScanner()  # the anti-fraud scan rides on the one decoding pass
             result = run(
                 original,

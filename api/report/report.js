@@ -11,8 +11,18 @@ const stored = (key, fallback) => JSON.parse(localStorage.getItem(key) || "null"
 const store = (key, value) => localStorage.setItem(key, JSON.stringify(value));
 
 let chosen = null;
-let located = null; // {lat, lon, accuracy, at}
+let located = null; // {lat, lon, accuracy, at}: the browser's position fix
+let typed = {place: null, at: null}; // entered by hand: {lat, lon}, Date
 let running = null;
+
+// Where each declared fact came from; the server stores and shows the source with the fact
+// (POST /v1/events: place.source, taken_at_source).
+const SOURCE_LABELS = {
+  geolocation: "browser geolocation",
+  manual: "entered by hand",
+  file_date: "file date",
+};
+const TIME_LABELS = {...SOURCE_LABELS, geolocation: "time of the position fix"};
 
 function isoWithOffset(date) {
   // RFC 3339 in the device's own zone, e.g. 2026-11-23T08:30:07+08:00
@@ -52,17 +62,39 @@ async function reporter() {
   return saved;
 }
 
-// The time of the evidence: the browser's clock at the position fix, else the file's date.
+// The time of the evidence: typed by hand, else the time of the position fix, else the
+// file's date; each with its source.
 function takenAt() {
-  if (located) return {at: new Date(located.at), source: "browser clock at the position fix"};
-  if (chosen) return {at: new Date(chosen.lastModified), source: "file date"};
+  if (typed.at) return {at: typed.at, source: "manual"};
+  if (located) return {at: new Date(located.at), source: "geolocation"};
+  if (chosen) return {at: new Date(chosen.lastModified), source: "file_date"};
+  return null;
+}
+
+// The place: typed by hand, else the browser's position fix.
+function placeOf() {
+  if (typed.place) return {...typed.place, source: "manual"};
+  if (located) return {lat: located.lat, lon: located.lon, source: "geolocation"};
   return null;
 }
 
 function showWhen() {
   const when = takenAt();
-  if (when) fact($("time"), "Time", isoWithOffset(when.at), when.source);
+  if (when) fact($("time"), "Time", isoWithOffset(when.at), TIME_LABELS[when.source]);
 }
+
+$("use-manual").addEventListener("click", () => {
+  const parts = $("manual-place").value.split(/[,，\s]+/).filter(Boolean).map(Number);
+  if (parts.length === 2 && Math.abs(parts[0]) <= 90 && Math.abs(parts[1]) <= 180) {
+    typed.place = {lat: parts[0], lon: parts[1]};
+    fact($("place"), "Place", `${parts[0].toFixed(5)}, ${parts[1].toFixed(5)}`, SOURCE_LABELS.manual);
+  } else if ($("manual-place").value.trim()) {
+    fact($("place"), "Place", "give it as latitude, longitude (e.g. 22.54312, 114.05786)");
+  }
+  const at = $("manual-time").value ? new Date($("manual-time").value) : null;
+  typed.at = at && !Number.isNaN(at.getTime()) ? at : null;
+  showWhen();
+});
 
 $("file").addEventListener("change", () => {
   chosen = $("file").files[0] || null;
@@ -86,7 +118,7 @@ $("locate").addEventListener("click", () => {
         accuracy: pos.coords.accuracy, at: pos.timestamp};
       fact($("place"), "Place",
         `${located.lat.toFixed(5)}, ${located.lon.toFixed(5)} (±${Math.round(located.accuracy)} m)`,
-        "browser geolocation");
+        SOURCE_LABELS.geolocation);
       showWhen();
     },
     (err) => fact($("place"), "Place", `not available (${err.message})`),
@@ -150,8 +182,12 @@ async function send() {
     media: {size: file.size, sha256: await sha256Hex(file), filename: file.name},
     declared_violation: $("violation").value,
   };
-  if (when) event.taken_at = isoWithOffset(when.at);
-  if (located) event.place = {lat: located.lat, lon: located.lon};
+  if (when) {
+    event.taken_at = isoWithOffset(when.at);
+    event.taken_at_source = when.source;
+  }
+  const place = placeOf();
+  if (place) event.place = place;
   const opened = await fetch("/v1/events", {
     method: "POST", headers: {...auth, "Content-Type": "application/json"},
     body: JSON.stringify(event),
@@ -219,6 +255,13 @@ const STATES = {
   failed: "Could not be processed 无法处理",
 };
 
+function sourceTag(text) {
+  const tag = document.createElement("span");
+  tag.className = "source";
+  tag.textContent = text;
+  return tag;
+}
+
 async function refreshReports() {
   const me = stored(REPORTER, null);
   const reports = stored(REPORTS, []);
@@ -246,6 +289,17 @@ async function refreshReports() {
     li.append(state, document.createElement("br"));
     li.append(`${s.declared_violation || "unspecified"} · sent ${new Date(r.sent_at).toLocaleString()}`,
       document.createElement("br"), `answer by ${due} · ${reward}`);
+    const facts = document.createElement("div");
+    facts.className = "declared";
+    if (s.taken_at) {
+      facts.append(`time ${new Date(s.taken_at).toLocaleString()}`);
+      if (s.taken_at_source) facts.append(sourceTag(TIME_LABELS[s.taken_at_source] || s.taken_at_source));
+    }
+    if (s.latitude != null) {
+      facts.append(`${s.taken_at ? " · " : ""}place ${s.latitude.toFixed(5)}, ${s.longitude.toFixed(5)}`);
+      if (s.place_source) facts.append(sourceTag(SOURCE_LABELS[s.place_source] || s.place_source));
+    }
+    if (facts.childNodes.length) li.append(facts);
     if (s.reason) li.append(document.createElement("br"), `reason: ${s.reason}`);
     return li;
   }));

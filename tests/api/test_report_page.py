@@ -104,15 +104,41 @@ def test_a_citizen_reports_from_a_phone_through_a_cut_connection(
             "JSON.parse(localStorage.getItem('roadwitness.reports'))[0].id"
         )
         page.reload()  # the reporter's token and reports stay on the device
-        expect(page.locator(f"#reports li[data-id='{submission_id}']")).to_contain_text(
-            "emergency_lane"
+        first = page.locator(f"#reports li[data-id='{submission_id}']")
+        expect(first).to_contain_text("emergency_lane")
+        # The sources came back from the server with the facts.
+        expect(first.locator(".source")).to_have_text(
+            ["time of the position fix", "browser geolocation"]
         )
+
+        # A photo whose place and time the reporter types: both sent as "manual".
+        page.set_input_files("#file", str(PHOTO))
+        page.click("#manual summary")
+        page.fill("#manual-place", "22.53001, 114.06002")
+        page.fill("#manual-time", "2026-11-23T08:30:07")
+        page.click("#use-manual")
+        expect(page.locator("#place .source")).to_have_text("entered by hand")
+        expect(page.locator("#time")).to_contain_text("2026-11-23T08:30:07+08:00")
+        expect(page.locator("#time .source")).to_have_text("entered by hand")
+        page.click("#send")
+        expect(page.locator("#upload-status")).to_contain_text("Received", timeout=60_000)
+        typed_id = page.evaluate("JSON.parse(localStorage.getItem('roadwitness.reports'))[0].id")
+        typed = page.locator(f"#reports li[data-id='{typed_id}']")
+        expect(typed.locator(".source")).to_have_text(["entered by hand", "entered by hand"])
+        page.screenshot(path=str(ARTIFACTS / "report-page-sources.png"), full_page=True)
         browser.close()
 
     status = httpx.get(
         f"{base}/v1/reports/{submission_id}", headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert status["declared_violation"] == "emergency_lane"
+    assert (status["taken_at_source"], status["place_source"]) == ("geolocation", "geolocation")
+    assert (round(status["latitude"], 5), round(status["longitude"], 5)) == (22.54312, 114.05786)
+    typed_status = httpx.get(
+        f"{base}/v1/reports/{typed_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert (typed_status["taken_at_source"], typed_status["place_source"]) == ("manual", "manual")
+    assert typed_status["taken_at"].startswith("2026-11-23T00:30:07")  # 08:30:07 in Shanghai
     engine = make_engine(str(settings_url(settings)))
     with make_sessionmaker(engine)() as session:
         submission = session.get(Submission, submission_id)
@@ -123,6 +149,18 @@ def test_a_citizen_reports_from_a_phone_through_a_cut_connection(
             114.05786,
         )
         assert submission.taken_at is not None
+        assert (submission.declared_time_source, submission.declared_place_source) == (
+            "geolocation",
+            "geolocation",
+        )
+        typed_submission = session.get(Submission, typed_id)
+        assert typed_submission is not None
+        assert (typed_submission.declared_latitude, typed_submission.declared_longitude) == (
+            22.53001,
+            114.06002,
+        )
+        assert typed_submission.declared_place_source == "manual"
+        assert typed_submission.declared_time_source == "manual"
     engine.dispose()
 
 
