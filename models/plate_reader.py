@@ -9,7 +9,7 @@ Paddle Inference (models/plate_reader_paddle.py); everything around it is shared
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from models.calibration import calibrated, features, image_quality
 from models.ctc import decode_slots_at, plate_slots
 from models.grammar import PLATE_ALPHABET, PROVINCES, is_valid_plate, normalise
 from models.onnx import session
+from models.plate_views import FIRST_VIEW, MORE_VIEWS, Probs, batch, fuse, visible_steps
 from models.types import Alternatives, Image, ModelInfo, PlateDetection, PlateText
 
 SINGLE_SIZE = (168, 48)
@@ -30,9 +31,12 @@ COLOURS = ("blue", "green", "yellow")
 SHAPE_SLACK = 3.0
 SHAPE_MIN_CONFIDENCE = 0.5
 CLEAR_READ = 0.97
-"""A plain read this confident is kept without the other views: the same reads as always
-looking three times (benchmarks/plates.py --degrade: 100 % clean, 82.4 % degraded), at
-50 instead of 112 ms per clean image; at 0.9 the degraded set fell to 80 %."""
+"""A first read (of the grey view) this confident (mean character probability) is kept
+without the other views; at 0.9 the degraded dev set falls by about 4 points, at 0.99 it
+gains one read of 206 (benchmarks/plates.py)."""
+CLEAR_CHAR = 0.9
+"""... and none of its characters below this: a read with one doubtful character is checked
+against the other views, so its ``agreement`` says whether they saw the same."""
 
 
 def rectify(image: Image, plate: PlateDetection) -> Image:
@@ -43,31 +47,6 @@ def rectify(image: Image, plate: PlateDetection) -> Image:
     matrix = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC)
     return np.asarray(warped, dtype=np.uint8)
-
-
-def _deblocked(image: Image) -> Image:
-    """Compression blocks and salt noise smoothed away, edges kept (median)."""
-    return np.asarray(cv2.medianBlur(image, 3), np.uint8)
-
-
-def _edge_preserved(image: Image) -> Image:
-    return np.asarray(cv2.bilateralFilter(image, 5, 40, 5), np.uint8)
-
-
-def _widened(image: Image) -> Image:
-    """The plate with a margin of its own edge pixels: a character cut at the border (the
-    province, most often) gets room, and the network's steps fall differently."""
-    margin = max(1, image.shape[1] // 20)
-    return np.asarray(
-        cv2.copyMakeBorder(image, 0, 0, margin, margin, cv2.BORDER_REPLICATE), np.uint8
-    )
-
-
-def _restore_contrast(image: Image) -> Image:
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
-    clahe = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(2, 6))
-    lab[:, :, 0] = clahe.apply(lab[:, :, 0])
-    return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), np.uint8)
 
 
 class CtcPlateReader:
@@ -185,13 +164,52 @@ class CtcPlateReader:
 
     def read(self, plate_image: Image, double_layer: bool = False) -> PlateText:
         """Read a rectified plate image (see :func:`rectify`)."""
-        quality = image_quality(plate_image)
-        if not double_layer:
-            return self._read_single(plate_image, quality)
-        h = plate_image.shape[0]
-        top, _, top_chars = self._read_top_row(plate_image)
-        bottom, _, bottom_chars = self._read_line(plate_image[int(h * 0.36) :], False)
-        return self._plate(top + bottom, (*top_chars, *bottom_chars), quality)
+        return self.read_many([(plate_image, double_layer)])[0]
+
+    def read_many(self, plates: Sequence[tuple[Image, bool]]) -> list[PlateText]:
+        """Read several rectified plates ``(image, double_layer)``: the first views of all the
+        one-row plates go to the network in one batch, the further views of those not read
+        clearly in a second; each read is the one :meth:`read` gives alone."""
+        out: list[PlateText | None] = [None] * len(plates)
+        single = [n for n, (_, double) in enumerate(plates) if not double]
+        for n, (image, double) in enumerate(plates):
+            if double:
+                out[n] = self._read_double(image)
+        firsts = self._infer_each([FIRST_VIEW(plates[n][0]) for n in single])
+        unsure: list[tuple[int, Probs, tuple[float, ...]]] = []
+        for n, first in zip(single, firsts, strict=True):
+            quality = image_quality(plates[n][0])
+            text, sureness, chars = self._decode(first, True)
+            read = self._plate(text, chars, quality)
+            if read.valid and sureness >= CLEAR_READ and read.lowest_char >= CLEAR_CHAR:
+                out[n] = read  # a clear plate needs no second look (most frames of a clip)
+            else:
+                unsure.append((n, first, quality))
+        more = self._infer_each([view(plates[n][0]) for n, _, _ in unsure for view in MORE_VIEWS])
+        for k, (n, first, seen) in enumerate(unsure):
+            views = [first, *more[k * len(MORE_VIEWS) : (k + 1) * len(MORE_VIEWS)]]
+            out[n] = self._combine(plates[n][0], views, seen)
+        return [read if read is not None else self._plate("", (), ()) for read in out]
+
+    def _infer_each(self, images: Sequence[Image]) -> list[Probs]:
+        """Per image, the network's per-step probabilities: one call per input width (images
+        of one width share a batch; padding a plate wider than it is would change its read)."""
+        tensors = [self._tensor(image) for image in images]
+        found: list[Probs | None] = [None] * len(tensors)
+        for width in sorted({t.shape[3] for t in tensors}):
+            which = [n for n, t in enumerate(tensors) if t.shape[3] == width]
+            probs = self._probs(batch([tensors[n] for n in which]))
+            for k, n in enumerate(which):
+                found[n] = probs[k]
+        return [p for p in found if p is not None]
+
+    def _read_double(self, plate_image: Image) -> PlateText:
+        """A two-row plate: its top row (province, letter) and bottom row read apart, from
+        the first view (grey: see models/plate_views.py)."""
+        view = FIRST_VIEW(plate_image)
+        top, _, top_chars = self._read_top_row(view)
+        bottom, _, bottom_chars = self._read_line(view[int(view.shape[0] * 0.36) :], False)
+        return self._plate(top + bottom, (*top_chars, *bottom_chars), image_quality(plate_image))
 
     def _plate(
         self,
@@ -208,52 +226,27 @@ class CtcPlateReader:
         confidence = calibrated(seen) if valid else 0.0
         return PlateText(text, confidence, valid, chars, agreement, seen)
 
-    def _read_single(self, plate_image: Image, quality: tuple[float, ...]) -> PlateText:
-        """Read the plate as it is; unless that read is clear (CLEAR_READ), read it again with
-        its contrast restored (dusk, haze) and smoothed (compression blocks), in one batch; if
-        those three views do not agree on a plate, three more (median, bilateral, widened);
-        the surest read (mean character probability) wins; if none reads as a plate, decoding
-        held to the plate's shape tries again.
-        Measured with benchmarks/plates.py --degrade: 72 % -> 81 % (views) -> 83 % (shape),
-        clean 100 %; the three further views: see docs/plates.md."""
-        first = self._probs(self._tensor(plate_image))
-        text, sureness, chars = self._decode(first[0], True)
-        plain = self._plate(text, chars, quality)
-        if plain.valid and sureness >= CLEAR_READ:
-            return plain  # a clear plate needs no second look (most frames of a clip)
-        smooth = np.asarray(cv2.GaussianBlur(plate_image, (3, 3), 0), np.uint8)
-        probs = np.concatenate([first, self._views(plate_image, [_restore_contrast, smooth])])
-        decoded = [self._decode(p, True) for p in probs]
+    def _combine(
+        self, plate_image: Image, views: list[Probs], quality: tuple[float, ...]
+    ) -> PlateText:
+        """One read from several views of a plate (models/plate_views.py): their per-step
+        probabilities averaged, then decoded; ``agreement`` is the share of the views that
+        read the same on their own. If the average does not read as a plate, the surest view
+        that does; if none does, decoding held to the plate's shape tries the average.
+        Measured with benchmarks/plates.py --degrade: see docs/plates.md."""
+        steps = visible_steps(plate_image.shape, views[0].shape[0], MAX_WIDTH)
+        fused = fuse(views, steps)
+        decoded = [self._decode(v, True) for v in views]
         texts = [normalise(d[0]) for d in decoded]
-        if not (len(set(texts)) == 1 and is_valid_plate(texts[0])):
-            more = self._views(plate_image, [_deblocked, _edge_preserved, _widened])
-            decoded += [self._decode(p, True) for p in more]
-            texts = [normalise(d[0]) for d in decoded]
-        standard = texts[:3]  # agreement among the three standard views: the calibrated feature
-        reads = [
-            (self._plate(d[0], d[2], quality, standard.count(texts[n]) / 3), d[1])
-            for n, d in enumerate(decoded)
-        ]
-        best = max(reads, key=lambda r: (r[0].valid, r[1]))[0]
-        if best.valid:
-            return best
-        h, w = plate_image.shape[:2]
-        width = min(MAX_WIDTH, math.ceil(48 * w / h))  # the steps that see the plate, not padding
-        steps = math.ceil(probs.shape[1] * width / max(320, width)) + 1
-        return self._read_as_plate(probs[:, :steps].mean(axis=0), quality) or best
-
-    def _views(
-        self, plate_image: Image, views: list[Callable[[Image], Image] | Image]
-    ) -> npt.NDArray[np.float32]:
-        """Per-step probabilities of other views of the plate (functions of it, or images of
-        the same size), in one batch, each decoded at its own width."""
-        images = [v(plate_image) if callable(v) else v for v in views]
-        tensors = [self._tensor(image) for image in images]
-        width = max(t.shape[3] for t in tensors)
-        batch = np.zeros((len(tensors), 3, 48, width), np.float32)
-        for n, t in enumerate(tensors):
-            batch[n, :, :, : t.shape[3]] = t[0]
-        return self._probs(batch)
+        text, _, chars = self._decode(fused, True)
+        read = self._plate(text, chars, quality, texts.count(normalise(text)) / len(texts))
+        if read.valid:
+            return read
+        sure = max(range(len(views)), key=lambda n: (is_valid_plate(texts[n]), decoded[n][1]))
+        if is_valid_plate(texts[sure]):
+            agreement = texts.count(texts[sure]) / len(texts)
+            return self._plate(decoded[sure][0], decoded[sure][2], quality, agreement)
+        return self._read_as_plate(fused, quality) or read
 
     def _read_as_plate(
         self, probs: npt.NDArray[np.float32], quality: tuple[float, ...]

@@ -23,7 +23,8 @@ from tests.conftest import DATA_DIR, MODELS_DIR
 
 PHOTO = DATA_DIR / "images" / "dev_vehicle_013.jpg"
 TRUTH, MISREAD = "苏AD39970", "皖AD39970"
-SEED = 69  # the seed benchmarks/plates.py --degrade gives this photo (7 + its row index)
+SEED = 59  # a blur the reader misreads as 皖 with 苏 the runner-up (under the benchmark's
+# seed, 69, the grey-first reader now reads this photo right)
 
 pytestmark = [
     pytest.mark.integration,
