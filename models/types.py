@@ -74,7 +74,7 @@ class PlateText:
     """Per position of ``text``: the top three characters with their probabilities (empty
     where a backend cannot tell)."""
     agreement: float = 1.0
-    """The share of the views of the plate (plain, contrast-restored, smoothed) that read the
+    """The share of the views of the plate (grey, smoothed, grey-smoothed) that read the
     same text; 1.0 when one clear view sufficed."""
     features: tuple[float, ...] = ()
     """What the confidence was calibrated from (models/calibration.py: ``features``)."""
