@@ -83,7 +83,7 @@ def run_decode(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_analysis(args: argparse.Namespace) -> dict[str, Any]:
     from telemetry.metrics import start_clock, stop_clock, timed_iter
-    from workers.frames import iter_frames
+    from workers.frames import iter_frames, prefetched
     from workers.recognise import analyse
 
     models = _models(args)
@@ -91,7 +91,7 @@ def run_analysis(args: argparse.Namespace) -> dict[str, Any]:
     token = start_clock()
     t0 = time.perf_counter()
     frames = timed_iter("decode", iter_frames(args.clip, info, args.fps, 100_000))
-    analysis = analyse(models, frames, fps=args.fps)
+    analysis = analyse(models, prefetched(frames), fps=args.fps)  # as the pipeline does
     wall = time.perf_counter() - t0
     stages = stop_clock(token, observe=False)
     result = figures(

@@ -32,6 +32,9 @@ from rules.facts import LaneLine as LaneLine  # the rules own the scene's types
 from rules.facts import Scene as Scene
 from rules.facts import beyond as beyond
 
+SCENE_WIDTH = 1280
+"""Frames are looked at for lane markings at most this wide (the width the labelled frames'
+endpoint errors are measured at, benchmarks/scene.py): 1080p costs 2.2 times as much."""
 ROI_TOP = 0.3
 """Markings are looked for below this fraction of the frame height (above: sky, captions)."""
 YELLOW_ROI_TOP = 0.55
@@ -303,12 +306,29 @@ def detect_lanes(
     image: Image, pts: float = 0.0, vehicles: Sequence[Box] = (), view: View | None = None
 ) -> Scene:
     """The scene of one frame; ``view`` when the submission's source says it (a dashcam
-    device), else worked out from this frame (see :func:`steady_view` for a whole clip)."""
+    device), else worked out from this frame (see :func:`steady_view` for a whole clip).
+    A frame wider than ``SCENE_WIDTH`` is looked at shrunk to it, and its lines scaled back."""
     height, width = image.shape[:2]
+    scale = min(1.0, SCENE_WIDTH / width)
+    if scale < 1.0:
+        image = np.asarray(
+            cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
+        )
+        vehicles = [Box(b.x1 * scale, b.y1 * scale, b.x2 * scale, b.y2 * scale) for b in vehicles]
+    h, w = image.shape[:2]
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     lines = find_lines(image, vehicles, hsv)
-    seen = view or point_of_view(lines, width, height)
-    return explain(Scene(pts, width, height, tuple(lines), seen, find_edges(image, lines, hsv)))
+    seen = view or point_of_view(lines, w, h)
+    edges = find_edges(image, lines, hsv)
+    if scale < 1.0:
+        lines = [_scaled(line, 1 / scale) for line in lines]
+        edges = tuple(Edge(_scaled(e.line, 1 / scale), e.shoulder) for e in edges)
+    return explain(Scene(pts, width, height, tuple(lines), seen, edges))
+
+
+def _scaled(line: LaneLine, k: float) -> LaneLine:
+    """The line in an image ``k`` times larger (x = a*y + b: the slope stays)."""
+    return replace(line, b=line.b * k, y_top=line.y_top * k, y_bottom=line.y_bottom * k)
 
 
 def steady_view(scenes: dict[float, Scene], view: View | None = None) -> dict[float, Scene]:

@@ -45,7 +45,7 @@ WHOLE_FRAME_EVERY_S = 1.0
 """Video time between two looks for plates over the whole frame."""
 CARRY_AFTER = 3
 CARRY_MAX_GAP_S = 0.25
-SCENE_EVERY_S = 0.4
+SCENE_EVERY_S = 1.0
 """Video time between two looks at the road's markings."""
 SETTLE_READS = 2
 SETTLE_CONFIDENCE = 0.9
