@@ -19,6 +19,7 @@ from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Ve
 from rules import ClipFacts, Finding, RuleBook, TrackFacts, judge
 from rules.facts import View
 from workers.frames import Frame
+from workers.proposals import RoadsideDetector
 from workers.road_text import read_road_text
 from workers.scene import Scene, detect_lanes, steady_view
 from workers.vehicles import VehicleClass, fuse, plate_colour
@@ -162,9 +163,15 @@ class Observed:
     scene: Scene
 
 
-def observe(models: ModelSet, frame: Frame, tracker: Tracker | None = None) -> Observed:
-    """Vehicles (with track ids when a tracker follows the clip), plates and lane markings."""
-    vehicles = models.vehicles.detect(frame.image)
+def observe(
+    models: ModelSet,
+    frame: Frame,
+    tracker: Tracker | None = None,
+    roadside: RoadsideDetector | None = None,
+) -> Observed:
+    """Vehicles (with track ids when a tracker follows the clip; with ``roadside``, plus the
+    moving vehicles a still camera's background shows), plates and lane markings."""
+    vehicles = (roadside or models.vehicles).detect(frame.image)
     tracks: dict[int, int] = {}
     if tracker is not None:
         tracks = {
@@ -301,17 +308,19 @@ def analyse(
     on_frame: Callable[[Frame], None] | None = None,
     fps: float = 2.0,
     view: View | None = None,
+    roadside: RoadsideDetector | None = None,
 ) -> Analysis:
     """Run recognition over ``frames`` (sampled at ``fps``), keeping in memory only the frames
     that are some vehicle's best plate sighting so far. ``view``: the camera's point of view
     when the submission's source says it (a dashcam device), else worked out from the frames."""
     analysis = Analysis()
     tracker = new_tracker(fps)
+    roadside = roadside or RoadsideDetector(models, view)  # given: to read its clocks
     best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
     sightings: dict[int, list[tuple[float, Vehicle]]] = defaultdict(list)
     for frame in frames:
-        seen = observe(models, frame, tracker)
+        seen = observe(models, frame, tracker, roadside)
         analysis.frames += 1
         analysis.height, analysis.width = frame.image.shape[:2]
         analysis.vehicles += len(seen.vehicles)
