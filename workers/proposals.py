@@ -111,7 +111,7 @@ class RoadsideDetector:
     """The full-frame detector plus motion proposals while the camera stands still; one per
     clip, fed its sampled frames in order."""
 
-    models: ModelSet
+    models: ModelSet = field(repr=False)
     view: View | None = None
     seconds: float = 0.0
     """Time spent in this stage (proposals, stillness, crops), without the full-frame detector."""
@@ -122,11 +122,11 @@ class RoadsideDetector:
     crop_calls: int = 0
     proposed: int = 0
     """Vehicles this stage added that the full-frame detector did not find."""
-    last_proposed: list[Vehicle] = field(default_factory=list)
-    _grey: Image | None = None
+    last_proposed: list[Vehicle] = field(default_factory=list, repr=False)
+    _grey: Image | None = field(default=None, repr=False)
     _still: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
-    _movers: list[_Mover] = field(default_factory=list)
-    _subtractor: cv2.BackgroundSubtractorMOG2 | None = None
+    _movers: list[_Mover] = field(default_factory=list, repr=False)
+    _subtractor: cv2.BackgroundSubtractorMOG2 | None = field(default=None, repr=False)
     _learned: int = 0
 
     @property
