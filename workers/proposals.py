@@ -57,8 +57,10 @@ WARM_UP = 3
 """Sampled frames MOG2 needs before its foreground means motion (its first is all foreground)."""
 MIN_AREA = 12
 """Smallest blob, in working pixels (a car at 200 m on a 640 px frame is about 4 x 4 there)."""
-MAX_WIDTH_SHARE = 0.5
-"""Wider blobs are the camera shaking or several near vehicles merged: the detector's job."""
+MAX_WIDTH_SHARE = 0.2
+"""Wider blobs are near vehicles (the full-frame detector's job), several merged, or the camera
+shaking; a near vehicle's blob also holds its shadow, which from a pole camera can reach over
+the edge line onto the shoulder (on S2 a truck's did, for a false emergency-lane finding)."""
 MIN_STEP = 0.75
 """Working pixels a blob's centre must move between sampled frames to count as moving."""
 MIN_MOVES = 2
