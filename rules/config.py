@@ -29,7 +29,11 @@ class EmergencyLaneConfig(Strict):
     min_seconds: float = Field(2.0, gt=0)
     """How long (video time) the vehicle must stay beyond the edge line."""
     margin: float = Field(0.15, ge=0, le=1)
-    """How far beyond the line its ground point must be, as a share of its width."""
+    """How far beyond the line its ground point must be, as a share of its width..."""
+    reach: float = Field(1.5, gt=0)
+    """...and how far at most: in a 3.5 m lane a 1.8 m car's centre is at most 2.6 m (1.45 of
+    its widths) from the lane's edge line, so a vehicle farther out is past the strip along the
+    line (the other carriageway beyond a median a roadside camera took for a shoulder)."""
     max_gap_s: float = Field(1.0, ge=0)
     """A gap in the sightings shorter than this does not break the occupation."""
     confidence_floor: float = Field(0.5, ge=0, le=1)

@@ -5,6 +5,7 @@ tracks, and both hand these types over."""
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -142,9 +143,26 @@ class Scene:
         return min(found, key=lambda line: line.x_at(self.height)) if found else None
 
 
-def beyond(line: LaneLine, box: Box, margin: float, side: Side = "right") -> bool:
+SEEN_AHEAD = 0.1
+"""From the roadside a line is trusted only this share of its own length beyond the far end
+where it was seen (``beyond``'s ``ahead``)."""
+
+
+def beyond(
+    line: LaneLine,
+    box: Box,
+    margin: float,
+    side: Side = "right",
+    reach: float = math.inf,
+    ahead: float = math.inf,
+) -> bool:
     """Whether the vehicle's ground point lies on ``side`` of ``line`` by at least ``margin`` of
-    its own width (so a wheel on the line is not yet over it)."""
+    its own width (so a wheel on the line is not yet over it) and by at most ``reach`` of it (a
+    vehicle farther out is in the next lane or on the other carriageway, not in the strip along
+    the line), no farther up the road than ``ahead`` of the line's length past where the line
+    was seen."""
     x, y = (box.x1 + box.x2) / 2, box.y2
+    if y < line.y_top - ahead * (line.y_bottom - line.y_top):
+        return False
     past = x - line.x_at(y) if side == "right" else line.x_at(y) - x
-    return past > margin * box.width
+    return margin * box.width < past <= reach * box.width

@@ -6,12 +6,13 @@ moment — and need the answer to hold for ``min_seconds`` of video time."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from models.types import Box
 from rules.base import ClipFacts, Finding, TrackFacts, runs, sure
 from rules.config import EmergencyLaneConfig, RuleBook
-from rules.facts import Edge, Scene, beyond
+from rules.facts import SEEN_AHEAD, Edge, Scene, beyond
 from rules.geo import Segment, nearest
 
 EMERGENCY_LANE = "emergency_lane@1"
@@ -32,8 +33,16 @@ def _occupations(
 
     def holds(pts: float, box: Box) -> bool:
         scene = facts.scenes.get(pts)
-        edges = edges_of(scene) if scene is not None else ()
-        if not any(beyond(e.line, box, config.margin, e.shoulder) for e in edges):
+        if scene is None:
+            return False
+        # a dashcam's line runs from under the camera and is often hidden ahead by the very
+        # vehicle judged; a roadside camera's line is a piece of road that may not go on (the
+        # median's line, with the other carriageway beyond and above it)
+        ahead = SEEN_AHEAD if scene.view == "roadside" else math.inf
+        if not any(
+            beyond(e.line, box, config.margin, e.shoulder, config.reach, ahead)
+            for e in edges_of(scene)
+        ):
             return False
         place, at = facts.place_at(pts), facts.time_at(pts)
         if place is None or at is None:

@@ -16,6 +16,7 @@ from models.types import Alternatives, Box, Image, Vehicle
 from rules import ClipFacts, Finding, RuleBook, TrackFacts, Verdict, judge
 from rules.facts import View
 from workers.frames import Frame
+from workers.proposals import RoadsideDetector
 from workers.road_text import read_road_text
 from workers.scene import Scene, steady_view
 from workers.sightings import Observer, PlateObservation
@@ -219,12 +220,15 @@ def analyse(
     on_frame: Callable[[Frame], None] | None = None,
     fps: float = 2.0,
     view: View | None = None,
+    roadside: RoadsideDetector | None = None,
 ) -> Analysis:
     """Run recognition over ``frames`` (sampled at ``fps``), keeping in memory only the frames
     that are some vehicle's best plate sighting so far. ``view``: the camera's point of view
-    when the submission's source says it (a dashcam device), else worked out from the frames."""
+    when the submission's source says it (a dashcam device), else worked out from the frames.
+    ``roadside``: the vehicle detector with a still camera's motion proposals (given, to read
+    its clocks; else made for the clip)."""
     analysis = Analysis()
-    observer = Observer(models, fps)
+    observer = Observer(models, fps, view, roadside)
     best: dict[int | str, PlateObservation] = {}
     frame_images: dict[int, Image] = {}
     sightings: dict[int, list[tuple[float, Vehicle]]] = defaultdict(list)

@@ -36,9 +36,10 @@ import numpy as np
 from models.plate_reader import rectify
 from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Vehicle
-from rules.facts import Scene
+from rules.facts import Scene, View
 from telemetry.metrics import timed_stage
 from workers.frames import Frame
+from workers.proposals import RoadsideDetector
 from workers.scene import detect_lanes
 
 WHOLE_FRAME_EVERY_S = 1.0
@@ -156,6 +157,9 @@ class Observer:
 
     models: ModelSet
     fps: float = 2.0
+    view: View | None = None
+    roadside: RoadsideDetector | None = None
+    """The detector with motion proposals on a still camera (made here unless given)."""
     still_camera_checks: bool = True
     _tracker: Tracker = field(init=False)
     _settled: dict[int, _Settled] = field(default_factory=dict)
@@ -174,18 +178,22 @@ class Observer:
 
     def __post_init__(self) -> None:
         self._tracker = new_tracker(self.fps)
+        if self.roadside is None:
+            self.roadside = RoadsideDetector(self.models, self.view)
 
     def observe(self, frame: Frame) -> Observed:
         image = frame.image
+        roadside = self.roadside or RoadsideDetector(self.models, self.view)
+        # a still camera's motion proposals need every frame: nothing is skipped there
         with timed_stage("track"):
-            unchanged = self._unchanged(image)
-        carried = not unchanged and self._can_carry(frame.pts)
+            unchanged = not roadside.static and self._unchanged(image)
+        carried = not unchanged and not roadside.static and self._can_carry(frame.pts)
         if unchanged:
             detected = [replace(v, track_id=None) for v in self._last_vehicles]
         elif carried:
             detected = self._carry(frame.pts, image.shape[1], image.shape[0])
         else:
-            detected = self.models.vehicles.detect(image)
+            detected = roadside.detect(image)
             self.vehicle_looks += 1
         with timed_stage("track"):
             everyone = self._tracker.update(detected, image.shape[:2])

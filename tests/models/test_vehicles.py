@@ -6,11 +6,12 @@ import hashlib
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from models.derive import yolov8n_onnx
 from models.registry import VEHICLE_DETECTORS
-from models.tracker import ByteTrackTracker
+from models.tracker import ByteTrackTracker, buffered_iou
 from models.types import Box
 from models.weights import resolve
 from tests.conftest import DATA_DIR, MODELS_DIR
@@ -86,3 +87,13 @@ def test_derived_onnx_is_made_once_and_reused(
     stamp = made.stat().st_mtime_ns
     assert yolov8n_onnx(path, info.sha256) == made and made.stat().st_mtime_ns == stamp
     assert [p.name for p in tmp_path.iterdir()] == [made.name]  # no partial file left
+
+
+def test_buffered_iou_links_boxes_a_vehicle_length_apart() -> None:
+    """At 2 samples a second a car moves about its length: plain boxes barely touch, widened
+    ones (C-BIoU) overlap enough to keep one track."""
+    before = np.array([[100.0, 100.0, 140.0, 130.0]])
+    after = np.array([[136.0, 104.0, 176.0, 134.0], [400.0, 100.0, 440.0, 130.0]])
+    iou = buffered_iou(before, after)
+    assert iou.shape == (1, 2)
+    assert iou[0, 0] > 0.3 and iou[0, 1] == 0.0

@@ -19,7 +19,7 @@ from workers.rule_files import load_rules
 from .test_rules_unit import ON_ROAD, RIGHT, WEDNESDAY_0830_CST
 
 EDGE = LaneLine(1.0, 400.0, 200.0, 720.0, "white", "solid", 1.0)
-LEFT_OF_EDGE = Box(60, 300, 160, 400)
+LEFT_OF_EDGE = Box(360, 300, 460, 400)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_declared_lane_violation_stays_a_case_without_a_plate(book: RuleBook) ->
 def test_roadside_shoulder_side_is_respected(book: RuleBook) -> None:
     left_edge = LaneLine(-1.0, 900.0, 200.0, 720.0, "white", "solid", 1.0)
     scene = Scene(0.0, 1280, 720, (left_edge,), "roadside", (Edge(left_edge, "left"),))
-    # x of the line at the box's foot (y=400) is 500: a box at 60..160 is beyond it on the left
+    # x of the line at the box's foot (y=400) is 500: a box at 360..460 is beyond it on the left
+    # (by 0.9 of its width: in the strip along the line, not past it)
     assert [f.rule for f in evaluate(_facts(LEFT_OF_EDGE, "粤B12345", scene), book)] == [
         "emergency_lane@1"
     ]
