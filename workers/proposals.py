@@ -138,7 +138,11 @@ class RoadsideDetector:
         return float(np.median(list(self._still))) >= STATIC_SHARE
 
     def detect(self, image: Image) -> list[Vehicle]:
-        detected = self.models.vehicles.detect(image)
+        return self.propose(image, self.models.vehicles.detect(image))
+
+    def propose(self, image: Image, detected: list[Vehicle]) -> list[Vehicle]:
+        """``detected`` (this frame's vehicles, found or carried from the frame before) with
+        the moving vehicles a still camera's background shows besides them."""
         started = time.perf_counter()
         self.frames += 1
         self.last_proposed = []

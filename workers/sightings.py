@@ -46,7 +46,7 @@ WHOLE_FRAME_EVERY_S = 1.0
 """Video time between two looks for plates over the whole frame."""
 CARRY_AFTER = 3
 CARRY_MAX_GAP_S = 0.25
-SCENE_EVERY_S = 1.0
+SCENE_EVERY_S = 0.4
 """Video time between two looks at the road's markings."""
 SETTLE_READS = 2
 SETTLE_CONFIDENCE = 0.9
@@ -193,8 +193,10 @@ class Observer:
         elif carried:
             detected = self._carry(frame.pts, image.shape[1], image.shape[0])
         else:
-            detected = roadside.detect(image)
+            detected = self.models.vehicles.detect(image)
             self.vehicle_looks += 1
+        with timed_stage("proposals"):
+            detected = roadside.propose(image, detected)
         with timed_stage("track"):
             everyone = self._tracker.update(detected, image.shape[:2])
         if not carried:
