@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -177,31 +177,31 @@ class ModelSet:
 
     @property
     def vehicles(self) -> VehicleDetector:
-        return self._get("vehicles")  # type: ignore[return-value]
+        return cast(VehicleDetector, self._get("vehicles"))
 
     @property
     def plates(self) -> PlateDetector:
-        return self._get("plates")  # type: ignore[return-value]
+        return cast(PlateDetector, self._get("plates"))
 
     @property
     def plate_crops(self) -> PlateDetector:
         """The small plate detector, for plates inside one vehicle's box (its crop)."""
-        return self._get("plate_crops")  # type: ignore[return-value]
+        return cast(PlateDetector, self._get("plate_crops"))
 
     @property
     def reader(self) -> PlateReader:
         reader = self._get("reader")
         if self.province_prior is not None and hasattr(reader, "province_prior"):
             reader.province_prior = self.province_prior  # the CTC readers take a prior
-        return reader  # type: ignore[return-value]
+        return cast(PlateReader, reader)
 
     @property
     def colour(self) -> PlateColourClassifier:
-        return self._get("colour")  # type: ignore[return-value]
+        return cast(PlateColourClassifier, self._get("colour"))
 
     @property
     def text(self) -> TextReader:
-        return self._get("text")  # type: ignore[return-value]
+        return cast(TextReader, self._get("text"))
 
     def warm_up(self) -> None:
         """Load every model and run it once on a blank frame, before real work arrives."""

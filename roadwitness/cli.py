@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from roadwitness.cli_admin import evidence_app, staff_app
+from roadwitness.cli_devices import device_app
 from roadwitness.cli_inspect import inspect_media, track_app
 from roadwitness.cli_rules import rules_app
 from settings import Settings, load_settings
@@ -26,9 +27,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-device_app = typer.Typer(
-    help="Devices: register, rotate keys, revoke (administrators).", no_args_is_help=True
-)
 app.add_typer(device_app, name="device")
 dashcam_app = typer.Typer(help="The reference dashcam client.", no_args_is_help=True)
 app.add_typer(dashcam_app, name="dashcam")
@@ -280,89 +278,6 @@ def demo(
     )
     if summary["matched"] == 0:
         raise typer.Exit(1)
-
-
-def _identity(config: Path | None) -> Any:
-    from ingest.db import make_engine, make_sessionmaker
-    from ingest.identity import Identity
-
-    return Identity(make_sessionmaker(make_engine(_settings(config).database_url)))
-
-
-def _save_credential(credential: Any, key_out: Path | None) -> None:
-    from roadwitness.dashcam import DeviceCredential
-
-    console.print(f"device {credential.device_id}: key id {credential.key_id}")
-    if credential.private_key is None:
-        console.print("public key registered; the device keeps its private key")
-    elif key_out is not None:
-        DeviceCredential(credential.device_id, credential.key_id, credential.private_key).save(
-            key_out
-        )
-        console.print(f"credential written to {key_out} (mode 600): install it on the device")
-    else:
-        console.print(
-            f"private key (shown once, install it on the device): {credential.private_key}"
-        )
-
-
-KeyOut = Annotated[Path | None, typer.Option(help="Write the device credential file here.")]
-PublicKey = Annotated[
-    str | None,
-    typer.Option(
-        help="The device's own Ed25519 public key (base64); without it a pair is generated."
-    ),
-]
-
-
-@device_app.command("add")
-def device_add(
-    device_id: str,
-    owner: Annotated[str, typer.Option()],
-    model: Annotated[str, typer.Option()],
-    public_key: PublicKey = None,
-    key_out: KeyOut = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Register a device and its first key."""
-    try:
-        credential = _identity(config).register_device(device_id, owner, model, public_key)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    _save_credential(credential, key_out)
-
-
-@device_app.command("rotate")
-def device_rotate(
-    device_id: str,
-    public_key: PublicKey = None,
-    key_out: KeyOut = None,
-    grace_hours: Annotated[float, typer.Option(help="Old keys stay valid.")] = 24,
-    config: ConfigOpt = None,
-) -> None:
-    """Give a device a new key; its old keys stop working after the grace period."""
-    from datetime import timedelta
-
-    try:
-        credential = _identity(config).rotate_key(
-            device_id, public_key, timedelta(hours=grace_hours)
-        )
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    _save_credential(credential, key_out)
-
-
-@device_app.command("revoke")
-def device_revoke(device_id: str, config: ConfigOpt = None) -> None:
-    """Revoke a device: every request it signs is refused from now on."""
-    try:
-        _identity(config).revoke_device(device_id)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    console.print(f"device {device_id} revoked")
 
 
 @dashcam_app.command("upload")
