@@ -133,6 +133,24 @@ def plate_groups(observations: list[PlateObservation]) -> list[PlateGroup]:
     return sorted(found, key=lambda c: (c.t_start, c.plate))
 
 
+FAINT = 0.4
+"""A track whose detections never reach this confidence and whose box never moves off its
+place (``STILL_SHARE`` of its width), with no plate read on it, is not a vehicle for the rules:
+the detector's faint box on paint or a sign (the painted 应急车道 on the S2 shoulder scored
+0.3). A parked vehicle is a confident detection; a still camera's motion proposals move."""
+STILL_SHARE = 0.5
+
+
+def faint_and_still(seen: list[tuple[float, Vehicle]]) -> bool:
+    """(A photo, or a track of one or two sightings, cannot show that it never moves.)"""
+    if len(seen) < 3 or max(v.confidence for _, v in seen) >= FAINT:
+        return False
+    xs = [v.box.centre[0] for _, v in seen]
+    ys = [v.box.centre[1] for _, v in seen]
+    width = max(v.box.width for _, v in seen)
+    return max(max(xs) - min(xs), max(ys) - min(ys)) < STILL_SHARE * width
+
+
 def vehicle_class(detected: Counter[str], plates: PlateGroup | None) -> VehicleClass:
     """The detector's votes checked by the vehicle's plate and the plate's share of its box."""
     if plates is None:
@@ -160,6 +178,8 @@ def clip_facts(
     tracks = []
     for track_id, seen in sorted(analysis.sightings.items()):
         group_of = by_track.get(track_id)
+        if group_of is None and faint_and_still(seen):
+            continue  # texture, not a vehicle: see FAINT
         fused = vehicle_class(Counter(v.kind for _, v in seen), group_of)
         tracks.append(
             TrackFacts(
