@@ -43,7 +43,18 @@ WORKER_FAMILIES = {
     "roadwitness_worker_ready",
 }
 REAL_CLIP = DATA_DIR / "videos" / "dev_dashcam_lanes_solidWhiteRight.mp4"
-STAGES = {"decode", "vehicles", "plates", "read", "rules", "evidence"}
+STAGES = {
+    "decode",
+    "keep",
+    "vehicles",
+    "proposals",
+    "track",
+    "scene",
+    "plates",
+    "read",
+    "rules",
+    "evidence",
+}
 
 
 def _families(text: str) -> dict[str, Any]:
