@@ -9,14 +9,12 @@ The GIFs are converted to MP4 (same frames, same timing) because intake takes vi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness.scenes import EGO_SPEED, ORIGIN
-from rules.facts import Point
+from roadwitness.composite import WEDNESDAY_0830_CST as WEDNESDAY_0830_CST
+from roadwitness.composite import track
 from workers.frames import run_ffmpeg
 
-WEDNESDAY_0830_CST = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
 """Inside the rendered rule data's bus-lane hours (Mon-Fri 07:00-09:00 Asia/Shanghai)."""
 MEDIA = (".mp4", ".avi", ".mov", ".jpg", ".jpeg", ".png", ".gif")
 
@@ -48,11 +46,6 @@ def negatives(data_dir: Path, folder: Path) -> list[Negative]:
     return found
 
 
-def track_on_segment(seconds: float, start: datetime = WEDNESDAY_0830_CST) -> tuple[Point, ...]:
-    """One fix a second, driving north along the rule data's segment from its origin."""
-    lat, lon = ORIGIN
-    step = EGO_SPEED / 111_320
-    return tuple(
-        Point(start + timedelta(seconds=i), lat + i * step, lon, EGO_SPEED)
-        for i in range(int(seconds) + 2)
-    )
+track_on_segment = track
+"""One fix a second from a Wednesday 08:30, driving north along the rule data's segment from
+its origin (the composited clips' track: the same road, the same rule data)."""
