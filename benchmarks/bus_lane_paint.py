@@ -11,15 +11,13 @@ positives of the composited set are made this way (benchmarks/composite.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from harness.scenes import text_texture
 from roadwitness.composite import Road
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 TEXT = "公交专用"
 VEHICLE_WIDTH_M = 1.8
 FOCAL_SHARE = 0.7
@@ -86,7 +84,7 @@ class BusLanePaint:
 
     def _paint_text(self, frame: np.ndarray, index: float, z: float) -> None:
         height, width = frame.shape[:2]
-        texture = _text_texture()
+        texture = text_texture(TEXT)
         rows = texture.shape[0]
         near_limit = self.road.horizon + 0.0
         z_min = (
@@ -121,18 +119,3 @@ class BusLanePaint:
         grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)[..., None]
         paint = np.clip(YELLOW[None, None, :] * (0.75 + grey / 400.0), 0, 255)
         frame[:] = (frame * (1 - alpha) + paint * alpha).astype(np.uint8)
-
-
-@cache
-def _text_texture() -> np.ndarray:
-    """公交专用 as painted: each character stretched along the lane, the first nearest (bottom)."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw, ImageFont
-
-    texture = PILImage.new("L", (300, 2000), 0)
-    font = ImageFont.truetype(str(FONT), 280)
-    for i, ch in enumerate(TEXT):
-        glyph = PILImage.new("L", (300, 300), 0)
-        ImageDraw.Draw(glyph).text((10, -40), ch, fill=255, font=font)
-        texture.paste(glyph.resize((300, 420)), (0, 2000 - 500 * (i + 1)))
-    return np.array(texture)

@@ -93,7 +93,7 @@ def _background(bus_lane: bool) -> np.ndarray:
 
 
 @cache
-def _text_texture(text: str) -> np.ndarray:
+def text_texture(text: str) -> np.ndarray:
     """Road text as painted: each character stretched along the lane, the first nearest."""
     from PIL import Image as PILImage
     from PIL import ImageDraw, ImageFont
@@ -109,7 +109,7 @@ def _text_texture(text: str) -> np.ndarray:
 
 def _paint_text(image: np.ndarray, text: str, x: float, z: float) -> None:
     """Yellow road text mapped onto the lane centred at ``x``, starting ``z`` metres ahead."""
-    texture = _text_texture(text).copy()
+    texture = text_texture(text).copy()
     src = np.array([[0, 2000], [300, 2000], [300, 0], [0, 0]], np.float32)
     dst = _ground_quad(x - 1.2, x + 1.2, max(z, 3.0), max(z, 3.0) + 16.0)
     if z < 3.0:  # the near end has passed under the camera: map only what is still ahead
