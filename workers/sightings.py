@@ -160,8 +160,8 @@ class Observer:
     view: View | None = None
     roadside: RoadsideDetector | None = None
     """The detector with motion proposals on a still camera (made here unless given)."""
-    still_camera_checks: bool = True
     _tracker: Tracker = field(init=False)
+    _roadside: RoadsideDetector = field(init=False)
     _settled: dict[int, _Settled] = field(default_factory=dict)
     _next_whole: float = 0.0
     _last_thumb: np.ndarray | None = None
@@ -178,12 +178,11 @@ class Observer:
 
     def __post_init__(self) -> None:
         self._tracker = new_tracker(self.fps)
-        if self.roadside is None:
-            self.roadside = RoadsideDetector(self.models, self.view)
+        self._roadside = self.roadside or RoadsideDetector(self.models, self.view)
 
     def observe(self, frame: Frame) -> Observed:
         image = frame.image
-        roadside = self.roadside or RoadsideDetector(self.models, self.view)
+        roadside = self._roadside
         # a still camera's motion proposals need every frame: nothing is skipped there
         with timed_stage("track"):
             unchanged = not roadside.static and self._unchanged(image)
@@ -260,8 +259,6 @@ class Observer:
 
     def _unchanged(self, image: Image) -> bool:
         """Whether no part of the view changed since the frame last looked at."""
-        if not self.still_camera_checks:
-            return False
         grey = cv2.cvtColor(
             cv2.resize(image, STILL_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
         )
