@@ -46,3 +46,11 @@ def report_photos(settings: dict[str, Any], models: Any, photos: list[Path]) -> 
         run(services, SubmissionProcessor(services, models), drain=True)
     finally:
         services.close()
+
+
+def desk_login(page: Any, port: int, username: str, password: str) -> None:
+    """Open the review desk in ``page`` and sign in as a staff member."""
+    page.goto(f"http://127.0.0.1:{port}/desk")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login button")

@@ -14,7 +14,7 @@ from cases.services import Services
 from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
 from settings import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium, report_photos
+from tests.browser import ARGS, CHROMIUM, desk_login, needs_chromium, report_photos
 from tests.conftest import DATA_DIR, MODELS_DIR, REPO
 
 PHOTOS = ["008", "009", "010", "012", "015"]
@@ -40,10 +40,7 @@ def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path:
     with api_server(settings, tmp_path) as api, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"http://127.0.0.1:{api.port}/desk")  # type: ignore[attr-defined]
-        page.fill("input[name=username]", "wang")
-        page.fill("input[name=password]", "desk-pass-1")
-        page.click("#login button")
+        desk_login(page, api.port, "wang", "desk-pass-1")  # type: ignore[attr-defined]
         expect(page.locator("#case-body")).to_be_visible(timeout=15_000)
 
         def shown() -> str:
@@ -86,10 +83,7 @@ def test_officer_clears_five_real_cases_with_the_keyboard(models: Any, tmp_path:
         expect(page.locator("#empty")).to_be_visible()
 
         supervisor = browser.new_context().new_page()  # accounts on the supervisor's page
-        supervisor.goto(f"http://127.0.0.1:{api.port}/desk")  # type: ignore[attr-defined]
-        supervisor.fill("input[name=username]", "li")
-        supervisor.fill("input[name=password]", "desk-pass-2")
-        supervisor.click("#login button")
+        desk_login(supervisor, api.port, "li", "desk-pass-2")  # type: ignore[attr-defined]
         expect(supervisor.locator("#budget")).to_contain_text("Budget 0 yuan")
         expect(supervisor.locator("#stats")).to_contain_text("cases confirmed")
         expect(supervisor.locator("#stats")).to_contain_text("rejected: no_violation_visible")

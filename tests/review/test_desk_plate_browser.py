@@ -18,7 +18,7 @@ from cases.services import Services
 from harness.processes import api_server, run_cli
 from ingest.db import AuditEvent, Case
 from settings import load_settings
-from tests.browser import ARGS, CHROMIUM, needs_chromium, report_photos
+from tests.browser import ARGS, CHROMIUM, desk_login, needs_chromium, report_photos
 from tests.conftest import DATA_DIR, MODELS_DIR
 
 PHOTO = DATA_DIR / "images" / "dev_vehicle_013.jpg"
@@ -61,10 +61,7 @@ def test_officer_fixes_a_misread_province_with_one_key(models: Any, tmp_path: Pa
     with api_server(settings, tmp_path) as api, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"http://127.0.0.1:{api.port}/desk")  # type: ignore[attr-defined]
-        page.fill("input[name=username]", "wang")
-        page.fill("input[name=password]", "desk-pass-1")
-        page.click("#login button")
+        desk_login(page, api.port, "wang", "desk-pass-1")  # type: ignore[attr-defined]
         expect(page.locator("#case-body")).to_be_visible(timeout=15_000)
         expect(page.locator("#plate")).to_have_value(MISREAD)
         expect(page.locator("#plate-chars .char").first).to_have_class("char unsure")
