@@ -10,8 +10,9 @@ each round: (a) N concurrent raw PUTs of the same bytes to the same server, (b) 
 clients reporting them concurrently through the protocol (signed; ``--mode direct``, the
 default: v2, parts straight to the store by presigned URLs, then the API checks the assembled
 object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk through the API).
-Both sides send 8 MiB parts (the server's plan), 3 at a time (MinIO's client default), from a
-client made before the timing; the API runs as deployed (2 processes, ``--workers``).
+Both sides send 8 MiB parts (the server's plan), ``--parallel-parts`` at a time (the dashcam
+client's default, 1), each sender from its own client made before the timing; the API runs as
+deployed (2 processes, ``--workers``), warmed up by a few untimed uploads.
 Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
 p50/p95 latency over all rounds and the ratios to the raw PUT.
 """
@@ -147,6 +148,12 @@ def main() -> None:
         default=2,
         help="API server processes; 2 as deployed (docker/api.Dockerfile, docs/operations.md)",
     )
+    parser.add_argument(
+        "--parallel-parts",
+        type=int,
+        default=PARALLEL_PARTS,
+        help="parts in flight per upload, on both sides (the dashcam client's default)",
+    )
     parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
     parser.add_argument(
         "--database",
@@ -197,17 +204,22 @@ def main() -> None:
 
             from minio import Minio
 
-            raw = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
-            raw.make_bucket("bench-raw")
+            # One S3 client per sender, made before the timing, as each device has its own
+            # client (a shared one's connection pool holds 10: the rest would reconnect).
+            raws = [
+                Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
+                for _ in range(args.clients)
+            ]
+            raws[0].make_bucket("bench-raw")
 
             def put(item: tuple[int, int]) -> None:
                 r, i = item
-                raw.fput_object(
+                raws[i].fput_object(
                     "bench-raw",
                     f"raw/{r}/{i}",
                     str(every[r][i]),
                     part_size=DEFAULT_PART,
-                    num_parallel_uploads=PARALLEL_PARTS,
+                    num_parallel_uploads=args.parallel_parts,
                 )
 
             with api_server(settings, work, args.workers) as api:
@@ -215,7 +227,13 @@ def main() -> None:
                 # Each device has its client before it reports, as the raw side has its S3
                 # client before it puts: neither side's timing includes making a client.
                 devices = [
-                    DashcamClient(base, cred, chunk_size=args.chunk_mib << 20, timeout=120)
+                    DashcamClient(
+                        base,
+                        cred,
+                        chunk_size=args.chunk_mib << 20,
+                        timeout=120,
+                        parallel_parts=args.parallel_parts,
+                    )
                     for cred in creds
                 ]
 
@@ -258,7 +276,7 @@ def main() -> None:
         "database": args.database,
         "api_processes": args.workers,
         "part_mib": DEFAULT_PART >> 20,
-        "parallel_parts": PARALLEL_PARTS,
+        "parallel_parts": args.parallel_parts,
         "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
@@ -268,7 +286,7 @@ def main() -> None:
     print(
         f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
         f"{args.rounds} rounds (ABBA), {args.database}, API {args.workers} process(es); "
-        f"both sides: {DEFAULT_PART >> 20} MiB parts, {PARALLEL_PARTS} at a time"
+        f"both sides: {DEFAULT_PART >> 20} MiB parts, {args.parallel_parts} at a time"
     )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):

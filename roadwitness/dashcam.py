@@ -30,10 +30,11 @@ from ingest.store import sha256_file
 
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
-PARALLEL_PARTS = 3
-"""Direct uploads send up to this many parts at once (as S3 clients do: MinIO's and boto3's
-defaults are 3 and 10); each part goes on its own connection, so one slow part does not hold
-the others back."""
+PARALLEL_PARTS = 1
+"""Parts a direct upload sends at once by default. One: a store serving many devices gains
+nothing from more connections and spends more CPU on them (benchmarks/upload.py, 32 clients:
+SeaweedFS used about 1.5x the CPU with 3 at a time); raise it (``parallel_parts``) for a single
+device on a link with a long round trip."""
 
 
 @cache
@@ -101,8 +102,10 @@ class DashcamClient:
         max_failures: int = 30,
         max_backoff_s: float = 30.0,
         on_progress: Callable[[int, int], None] | None = None,
+        parallel_parts: int = PARALLEL_PARTS,
     ) -> None:
         self.credential = credential
+        self.parallel_parts = parallel_parts
         self.chunk_size = chunk_size
         self.max_failures = max_failures
         self.max_backoff_s = max_backoff_s
@@ -298,10 +301,10 @@ class DashcamClient:
                 return Reported(plan["submission_id"], upload_id, resumes)
             try:
                 # The parts go to the store's own (absolute, presigned) URLs, not to the API,
-                # PARALLEL_PARTS at a time, each with its MD5: the store refuses a part that
+                # parallel_parts at a time, each with its MD5: the store refuses a part that
                 # arrives changed, and the digests let the server check the file in place.
                 parts = plan["parts"]
-                with ThreadPoolExecutor(min(PARALLEL_PARTS, len(parts))) as pool:
+                with ThreadPoolExecutor(max(1, min(self.parallel_parts, len(parts)))) as pool:
                     digests = list(pool.map(lambda part: self._send_part(clip, part), parts))
                 body = json.dumps({"parts": digests}).encode()
                 done = self._retrying(
