@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.processes import api_server, settle
+from harness.processes import api_server, group_cpu_seconds, settle
 from harness.servers import postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
@@ -224,6 +224,7 @@ def main() -> None:
 
             with api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
+                pgid: int = api.pgid  # type: ignore[attr-defined]
                 # Each device has its client before it reports, as the raw side has its S3
                 # client before it puts: neither side's timing includes making a client.
                 devices = [
@@ -251,16 +252,21 @@ def main() -> None:
                 warm_items = [(args.rounds, i) for i in range(warm)]
                 timed(put, warm_items, warm)
                 timed(report, warm_items, warm)
-                settle(api.pgid)  # type: ignore[attr-defined]
+                settle(pgid)
 
                 raw_lat: list[float] = []
                 ours_lat: list[float] = []
                 raw_wall = ours_wall = 0.0
+                # CPU seconds per side: the senders (this process) and the API's processes.
+                cpu = {side: {"clients": 0.0, "api": 0.0} for side in ("raw", "ours")}
                 for r in range(args.rounds):
                     items = [(r, i) for i in range(args.clients)]
                     sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
                     for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
+                        mine, api_cpu = time.process_time(), group_cpu_seconds(pgid)
                         lat, wall = timed(fn, items, args.clients)
+                        cpu[side]["clients"] += time.process_time() - mine
+                        cpu[side]["api"] += group_cpu_seconds(pgid) - api_cpu
                         latencies.extend(lat)
                         if side == "raw":
                             raw_wall += wall
@@ -280,19 +286,25 @@ def main() -> None:
         "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
+        "cpu_s": {side: {k: round(v, 2) for k, v in c.items()} for side, c in cpu.items()},
     }
     result["ratio"] = round(result["protocol"]["mb_per_s"] / result["raw_put"]["mb_per_s"], 3)
     result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
     print(
         f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
         f"{args.rounds} rounds (ABBA), {args.database}, API {args.workers} process(es); "
-        f"both sides: {DEFAULT_PART >> 20} MiB parts, {args.parallel_parts} at a time"
+        + (
+            f"both sides: {DEFAULT_PART >> 20} MiB parts, {args.parallel_parts} at a time"
+            if args.mode == "direct"
+            else f"tus chunks of {args.chunk_mib} MiB; raw: {DEFAULT_PART >> 20} MiB parts"
+        )
     )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
     print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
+    print(f"CPU seconds, all rounds (senders, API processes): {result['cpu_s']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 
