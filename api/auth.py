@@ -6,6 +6,7 @@ import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
 from ingest.identity import AuthError, Caller
@@ -19,9 +20,13 @@ def request_path(request: Request) -> str:
 
 
 async def caller(request: Request, services: ServicesDep) -> Caller:
+    # Each check reads the database (and a device's writes its nonce): in a worker thread,
+    # never on the event loop, which serves every other request meanwhile.
     identity = services.identity
     if "rw-signature" in request.headers:
-        device = identity.verify_device(request.headers, request.method, request_path(request))
+        device = await run_in_threadpool(
+            identity.verify_device, request.headers, request.method, request_path(request)
+        )
         if request.method in ("POST", "PUT"):
             # Small JSON bodies are checked here; PATCH bodies as they stream in.
             body = await request.body()
@@ -32,8 +37,9 @@ async def caller(request: Request, services: ServicesDep) -> Caller:
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and is_upload_token(token):
-            return upload_token_caller(request, UploadTokens(services.sessions), token)
-        return identity.verify_reporter(authorization)
+            tokens = UploadTokens(services.sessions)
+            return await run_in_threadpool(upload_token_caller, request, tokens, token)
+        return await run_in_threadpool(identity.verify_reporter, authorization)
     raise AuthError(
         401,
         "missing_credentials",

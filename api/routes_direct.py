@@ -3,7 +3,6 @@ the API only plans the parts and checks the assembled object (docs/protocol.md, 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -14,8 +13,9 @@ from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.limits import OffLoopJSONRoute
 from api.schemas import Problem
+from api.schemas_protocol import DirectPlanOut, PartOut
 from cases.services import Services
-from ingest.direct_upload import DirectUploads
+from ingest.direct_upload import DirectPlan, DirectUploads
 from ingest.store import S3Store
 from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError
@@ -24,23 +24,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 403, 404, 409, 410, 413, 422)
 }
 router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
-
-
-class PartOut(BaseModel):
-    number: int = Field(description="S3 part number, from 1.")
-    offset: int = Field(description="Where the part starts in the file.")
-    size: int
-    url: str = Field(description="Presigned PUT URL: send the part's bytes there as they are.")
-    done: bool = Field(description="The store already holds this part: skip it.")
-
-
-class DirectPlanOut(BaseModel):
-    upload_id: str
-    part_size: int
-    parts: list[PartOut]
-    urls_expire_at: datetime
-    complete_url: str
-    submission_id: str | None
 
 
 class PartDigestIn(BaseModel):
@@ -79,6 +62,20 @@ def for_services(services: Services) -> DirectUploads | None:
     )
 
 
+def plan_out(plan: DirectPlan) -> DirectPlanOut:
+    return DirectPlanOut(
+        upload_id=plan.upload_id,
+        part_size=plan.part_size,
+        parts=[
+            PartOut(number=p.number, offset=p.offset, size=p.size, url=p.url, done=p.done)
+            for p in plan.parts
+        ],
+        urls_expire_at=plan.urls_expire_at,
+        complete_url=f"/v1/uploads/{plan.upload_id}/direct/complete",
+        submission_id=plan.submission_id,
+    )
+
+
 def housekeep(services: Services) -> None:
     """Forget expired upload tokens; abort the multipart uploads of dead uploads."""
     UploadTokens(services.sessions).prune()
@@ -106,18 +103,7 @@ def direct_uploads(services: Services) -> DirectUploads:
 async def direct_plan(upload_id: str, caller: CallerDep, services: ServicesDep) -> DirectPlanOut:
     """S3 mode: where to send each part of the file (presigned ``PUT`` URLs, valid one hour).
     Ask again after a cut connection: parts the store already holds are marked ``done``."""
-    plan = await run_in_threadpool(direct_uploads(services).plan, caller, upload_id)
-    return DirectPlanOut(
-        upload_id=plan.upload_id,
-        part_size=plan.part_size,
-        parts=[
-            PartOut(number=p.number, offset=p.offset, size=p.size, url=p.url, done=p.done)
-            for p in plan.parts
-        ],
-        urls_expire_at=plan.urls_expire_at,
-        complete_url=f"/v1/uploads/{upload_id}/direct/complete",
-        submission_id=plan.submission_id,
-    )
+    return plan_out(await run_in_threadpool(direct_uploads(services).plan, caller, upload_id))
 
 
 @router.post(

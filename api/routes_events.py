@@ -9,18 +9,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
-from api import tus
+from api import routes_direct, tus
 from api.auth import CallerDep
 from api.deps import ServicesDep
 from api.errors import excerpt
 from api.limits import OffLoopJSONRoute
 from api.offload import parse_track
 from api.schemas import Problem
-from api.schemas_protocol import EventIn, UploadOut
+from api.schemas_protocol import DirectPlanOut, EventIn, UploadOut
 from api.tus import TUS
+from cases.services import Services
 from ingest.abuse import check_rate
 from ingest.db import Upload
-from ingest.identity import AuthError
+from ingest.identity import AuthError, Caller
 from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState
 
@@ -61,7 +62,7 @@ def _out(state: UploadState) -> UploadOut:
 async def _event_record(event: EventIn) -> dict[str, Any]:
     """What is kept of the announcement, as plain JSON (the track parsed into points, off the
     event loop: a long track takes seconds)."""
-    stored = event.model_dump(mode="json", exclude={"track", "media"})
+    stored = event.model_dump(mode="json", exclude={"track", "media", "transfer"})
     stored["filename"] = event.media.filename
     if event.track is not None:
         points = await parse_track(event.track.data, event.track.format)
@@ -106,7 +107,22 @@ async def open_event(
     if state.state == "open":
         issued = await run_in_threadpool(UploadTokens(services.sessions).issue, state.id)
         out.upload_token, out.upload_token_expires_at = issued.token, issued.expires_at
+        if event.transfer == "direct":
+            out.direct = await _direct_plan(services, caller, state.id)
     return out
+
+
+async def _direct_plan(services: Services, caller: Caller, upload_id: str) -> DirectPlanOut | None:
+    """The plan of section 6.3 in the event's answer (one request fewer), unless the store
+    is a local folder or the upload already has tus bytes (the client then asks as before)."""
+    direct = routes_direct.for_services(services)
+    if direct is None:
+        return None
+    try:
+        plan = await run_in_threadpool(direct.plan, caller, upload_id, keep_alive=False)
+    except UploadError:
+        return None
+    return routes_direct.plan_out(plan)
 
 
 def _check_rate(services: ServicesDep, kind: str, sender: str, event_id: str) -> None:

@@ -60,6 +60,28 @@ class EventIn(BaseModel):
     place: PlaceIn | None = Field(default=None, description="Reporter's declared place.")
     media: MediaIn
     track: TrackIn | None = None
+    transfer: Literal["tus", "direct"] | None = Field(
+        default=None,
+        description="v2: 'direct' asks for the direct-upload plan (section 6.3) in the answer, "
+        "saving a request; a server without an S3 store answers it null (use tus).",
+    )
+
+
+class PartOut(BaseModel):
+    number: int = Field(description="S3 part number, from 1.")
+    offset: int = Field(description="Where the part starts in the file.")
+    size: int
+    url: str = Field(description="Presigned PUT URL: send the part's bytes there as they are.")
+    done: bool = Field(description="The store already holds this part: skip it.")
+
+
+class DirectPlanOut(BaseModel):
+    upload_id: str
+    part_size: int
+    parts: list[PartOut]
+    urls_expire_at: datetime
+    complete_url: str
+    submission_id: str | None
 
 
 class UploadOut(BaseModel):
@@ -80,6 +102,11 @@ class UploadOut(BaseModel):
         "'Authorization: Bearer <token>' from any tus client instead of signing each chunk.",
     )
     upload_token_expires_at: datetime | None = None
+    direct: DirectPlanOut | None = Field(
+        default=None,
+        description="v2: the direct-upload plan, when the event asked for transfer 'direct' "
+        "and the server's store is S3 (as POST /v1/uploads/{id}/direct answers it).",
+    )
 
 
 class ReporterIn(BaseModel):

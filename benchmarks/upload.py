@@ -1,7 +1,7 @@
 """Upload throughput of the reporting protocol against a raw S3 PUT of the same bytes.
 
     .venv/bin/python -m benchmarks.upload [--clients 32] [--size-mb 20] [--rounds 2]
-        [--mode direct|tus] [--database postgres|sqlite] [--json OUT]
+        [--mode direct|tus] [--database postgres|sqlite] [--workers 2] [--json OUT]
 
 Starts a real S3-compatible server (SeaweedFS) and the API (uvicorn, S3 store, PostgreSQL or
 SQLite), makes N distinct real-pixel clips of about SIZE MB per round (a 1080p pan over a real
@@ -10,6 +10,9 @@ each round: (a) N concurrent raw PUTs of the same bytes to the same server, (b) 
 clients reporting them concurrently through the protocol (signed; ``--mode direct``, the
 default: v2, parts straight to the store by presigned URLs, then the API checks the assembled
 object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk through the API).
+Both sides send 8 MiB parts (the server's plan), ``--parallel-parts`` at a time (the dashcam
+client's default, 1), each sender from its own client made before the timing; the API runs as
+deployed (2 processes, ``--workers``), warmed up by a few untimed uploads.
 Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
 p50/p95 latency over all rounds and the ratios to the raw PUT.
 """
@@ -28,21 +31,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.processes import api_server
+from harness.processes import api_server, group_cpu_seconds, settle
 from harness.servers import postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
+from ingest.direct_upload import DEFAULT_PART
 from ingest.identity import Identity
 from ingest.migrate import upgrade
-from roadwitness.dashcam import DashcamClient, DeviceCredential
+from roadwitness.dashcam import PARALLEL_PARTS, DashcamClient, DeviceCredential
 from roadwitness.samples import PAN_PHOTO
 from workers.frames import run_ffmpeg
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def make_clips(folder: Path, clients: int, size_mb: float, rounds: int = 1) -> list[list[Path]]:
+def make_clips(
+    folder: Path, clients: int, size_mb: float, rounds: int = 1, warm: int = 0
+) -> list[list[Path]]:
     """One clip of about ``size_mb`` from a real photo, then a re-mux per client and round
-    (each upload its own SHA-256, so every round stores new originals)."""
+    (each upload its own SHA-256, so every round stores new originals); with ``warm``, a last
+    list of that many more for an untimed warm-up."""
     base = folder / "base.mp4"
     seconds = 20
     bitrate = int(size_mb * 8_000_000 / seconds)
@@ -77,9 +84,9 @@ def make_clips(folder: Path, clients: int, size_mb: float, rounds: int = 1) -> l
         str(base),
     )
     rounds_of_clips = []
-    for r in range(rounds):
+    for r in range(rounds + (1 if warm else 0)):
         clips = []
-        for i in range(clients):
+        for i in range(clients if r < rounds else warm):
             clip = folder / f"clip_{r}_{i:03d}.mp4"
             run_ffmpeg(
                 "-i",
@@ -135,7 +142,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--size-mb", type=float, default=20.0)
     parser.add_argument("--chunk-mib", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=1, help="API server processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="API server processes; 2 as deployed (docker/api.Dockerfile, docs/operations.md)",
+    )
+    parser.add_argument(
+        "--parallel-parts",
+        type=int,
+        default=PARALLEL_PARTS,
+        help="parts in flight per upload, on both sides (the dashcam client's default)",
+    )
     parser.add_argument("--mode", choices=("direct", "tus"), default="direct")
     parser.add_argument(
         "--database",
@@ -158,7 +176,11 @@ def main() -> None:
         work = Path(tmp)
         for sub in ("clips", "s3"):
             (work / sub).mkdir()
-        rounds = make_clips(work / "clips", args.clients, args.size_mb, args.rounds)
+        warm = min(args.clients, 4 * args.workers)
+        *rounds, warm_clips = make_clips(
+            work / "clips", args.clients, args.size_mb, args.rounds, warm
+        )
+        every = [*rounds, warm_clips]  # round r's clips, then the warm-up's (r = rounds)
         total = sum(c.stat().st_size for clips in rounds for c in clips)
         with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
@@ -182,36 +204,69 @@ def main() -> None:
 
             from minio import Minio
 
-            raw = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
-            raw.make_bucket("bench-raw")
+            # One S3 client per sender, made before the timing, as each device has its own
+            # client (a shared one's connection pool holds 10: the rest would reconnect).
+            raws = [
+                Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
+                for _ in range(args.clients)
+            ]
+            raws[0].make_bucket("bench-raw")
 
             def put(item: tuple[int, int]) -> None:
                 r, i = item
-                raw.fput_object("bench-raw", f"raw/{r}/{i}", str(rounds[r][i]), part_size=16 << 20)
+                raws[i].fput_object(
+                    "bench-raw",
+                    f"raw/{r}/{i}",
+                    str(every[r][i]),
+                    part_size=DEFAULT_PART,
+                    num_parallel_uploads=args.parallel_parts,
+                )
 
             with api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
+                pgid: int = api.pgid  # type: ignore[attr-defined]
                 # Each device has its client before it reports, as the raw side has its S3
                 # client before it puts: neither side's timing includes making a client.
                 devices = [
-                    DashcamClient(base, cred, chunk_size=args.chunk_mib << 20, timeout=120)
+                    DashcamClient(
+                        base,
+                        cred,
+                        chunk_size=args.chunk_mib << 20,
+                        timeout=120,
+                        parallel_parts=args.parallel_parts,
+                    )
                     for cred in creds
                 ]
 
                 def report(item: tuple[int, int]) -> None:
                     r, i = item
                     devices[i].report(
-                        rounds[r][i], event_id=f"bench-{r}-{i}", direct=args.mode == "direct"
+                        every[r][i],
+                        event_id=f"bench-{r}-{i}",
+                        direct=args.mode == "direct",
                     )
+
+                # Untimed: a few uploads each way (connection pools, the API processes' first
+                # probe), then wait until the API's processes are quiet (each starts a helper
+                # process in the background), as a deployed server would be.
+                warm_items = [(args.rounds, i) for i in range(warm)]
+                timed(put, warm_items, warm)
+                timed(report, warm_items, warm)
+                settle(pgid)
 
                 raw_lat: list[float] = []
                 ours_lat: list[float] = []
                 raw_wall = ours_wall = 0.0
+                # CPU seconds per side: the senders (this process) and the API's processes.
+                cpu = {side: {"clients": 0.0, "api": 0.0} for side in ("raw", "ours")}
                 for r in range(args.rounds):
                     items = [(r, i) for i in range(args.clients)]
                     sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
                     for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
+                        mine, api_cpu = time.process_time(), group_cpu_seconds(pgid)
                         lat, wall = timed(fn, items, args.clients)
+                        cpu[side]["clients"] += time.process_time() - mine
+                        cpu[side]["api"] += group_cpu_seconds(pgid) - api_cpu
                         latencies.extend(lat)
                         if side == "raw":
                             raw_wall += wall
@@ -225,21 +280,31 @@ def main() -> None:
         "rounds": args.rounds,
         "mode": args.mode,
         "database": args.database,
+        "api_processes": args.workers,
+        "part_mib": DEFAULT_PART >> 20,
+        "parallel_parts": args.parallel_parts,
         "mb_per_upload": round(total / (args.clients * args.rounds) / 1e6, 1),
         "protocol": summarise(ours_lat, ours_wall, total),
         "raw_put": summarise(raw_lat, raw_wall, total),
+        "cpu_s": {side: {k: round(v, 2) for k, v in c.items()} for side, c in cpu.items()},
     }
     result["ratio"] = round(result["protocol"]["mb_per_s"] / result["raw_put"]["mb_per_s"], 3)
     result["p95_ratio"] = round(result["protocol"]["p95_s"] / result["raw_put"]["p95_s"], 3)
     print(
         f"{args.clients} clients x {result['mb_per_upload']} MB, mode {args.mode}, "
-        f"{args.rounds} rounds (ABBA), {args.database}"
+        f"{args.rounds} rounds (ABBA), {args.database}, API {args.workers} process(es); "
+        + (
+            f"both sides: {DEFAULT_PART >> 20} MiB parts, {args.parallel_parts} at a time"
+            if args.mode == "direct"
+            else f"tus chunks of {args.chunk_mib} MiB; raw: {DEFAULT_PART >> 20} MiB parts"
+        )
     )
     print(f"{'':10}{'uploads/s':>10}{'MB/s':>8}{'p50 s':>8}{'p95 s':>8}")
     for name in ("protocol", "raw_put"):
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
     print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
+    print(f"CPU seconds, all rounds (senders, API processes): {result['cpu_s']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

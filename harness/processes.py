@@ -87,7 +87,36 @@ def api_server(settings: dict[str, Any], logs: Path, workers: int = 1) -> Iterat
         wait_for(lambda: _healthy(base), 60, lambda: proc.log())
         with httpx.Client(base_url=base, timeout=30) as client:
             client.port = port  # type: ignore[attr-defined]
+            client.pgid = proc.popen.pid  # type: ignore[attr-defined]
             yield client
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of a process group (Linux ``/proc``)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pgid: int, busy: float = 0.05, interval: float = 0.5, timeout: float = 30) -> None:
+    """Wait until a process group (a server and its helpers, still starting a worker pool or
+    importing) uses less than ``busy`` of a core, or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    before = group_cpu_seconds(pgid)
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = group_cpu_seconds(pgid)
+        if now - before < busy * interval:
+            return
+        before = now
 
 
 def _healthy(base: str) -> bool:

@@ -105,8 +105,9 @@ class DirectUploads:
         return upload
 
     # -- the plan: which parts to send where ------------------------------------------------
-    def plan(self, caller: Caller, upload_id: str) -> DirectPlan:
-        """The parts of this upload, each with a presigned URL and whether the store has it."""
+    def plan(self, caller: Caller, upload_id: str, keep_alive: bool = True) -> DirectPlan:
+        """The parts of this upload, each with a presigned URL and whether the store has it.
+        ``keep_alive``: push the upload's expiry on (not needed when it was just opened)."""
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
             if upload.state == "complete":
@@ -132,8 +133,9 @@ class DirectUploads:
             )
             held = have.get(number)
             parts.append(Part(number, offset, size, url, held is not None and held[1] == size))
-        with self.sessions.begin() as session:  # sending through the store keeps it alive
-            self._owned(session, caller, upload_id).expires_at = now() + self.ttl
+        if keep_alive:  # sending through the store keeps it alive
+            with self.sessions.begin() as session:
+                self._owned(session, caller, upload_id).expires_at = now() + self.ttl
         return DirectPlan(upload_id, part_size, tuple(parts), expires)
 
     def _begin(self, upload_id: str, length: int, sha256: str) -> tuple[str, str, int]:
@@ -183,51 +185,59 @@ class DirectUploads:
         """Assemble the parts, check the whole object, and accept it as the event's original.
         ``part_md5``: the sender's MD5 (hex) of each part, which lets a video be checked in
         place instead of read back (:mod:`ingest.direct_check`)."""
-        with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            if upload.state == "complete":
-                return state_of(upload)
-        if not self._claim(upload_id):
+        claimed = self._claim(caller, upload_id)
+        if claimed is None:  # done already, not ours, not begun, or another request has it
             with self.sessions() as session:
                 upload = self._owned(session, caller, upload_id)
                 if upload.state == "complete":
                     return state_of(upload)
+                if session.get(DirectUpload, upload_id) is None:
+                    raise UploadError(409, "parts_missing", "no part was sent yet")
             raise UploadError(423, "upload_busy", "another request is completing this upload")
+        accepted = False
         try:
-            return self._check_and_accept(caller, upload_id, part_md5 or {})
+            state = self._check_and_accept(caller, upload_id, claimed, part_md5 or {})
+            accepted = True
+            return state
         finally:
-            with self.sessions.begin() as session:
-                session.execute(
-                    update(DirectUpload)
-                    .where(DirectUpload.upload_id == upload_id)
-                    .values(checking_since=None)
-                )
+            if not accepted:  # (accepting removed the record, and the claim with it)
+                with self.sessions.begin() as session:
+                    session.execute(
+                        update(DirectUpload)
+                        .where(DirectUpload.upload_id == upload_id)
+                        .values(checking_since=None)
+                    )
 
-    def _claim(self, upload_id: str) -> bool:
-        """Only one request completes an upload at a time (a conditional update)."""
+    def _claim(self, caller: Caller, upload_id: str) -> tuple[str, str, int] | None:
+        """Only one request completes an upload at a time (a conditional update of the
+        caller's own record); the multipart upload's key, id and part size."""
         with self.sessions.begin() as session:
+            owned = select(Upload.id).where(Upload.id == upload_id, Upload.owner == caller.owner)
             taken = session.execute(
                 update(DirectUpload)
                 .where(
                     DirectUpload.upload_id == upload_id,
+                    owned.exists(),
                     or_(
                         DirectUpload.checking_since.is_(None),
                         DirectUpload.checking_since < now() - CHECK_LEASE,
                     ),
                 )
                 .values(checking_since=now())
-            )
-            return int(getattr(taken, "rowcount", 0)) == 1
+                .returning(DirectUpload.key, DirectUpload.multipart_id, DirectUpload.part_size)
+            ).one_or_none()
+            return None if taken is None else (taken[0], taken[1], int(taken[2]))
 
     def _check_and_accept(
-        self, caller: Caller, upload_id: str, part_md5: dict[int, str]
+        self,
+        caller: Caller,
+        upload_id: str,
+        claimed: tuple[str, str, int],
+        part_md5: dict[int, str],
     ) -> UploadState:
+        key, multipart_id, part_size = claimed
         with self.sessions() as session:
             upload = self._owned(session, caller, upload_id)
-            direct = session.get(DirectUpload, upload_id)
-            if direct is None:
-                raise UploadError(409, "parts_missing", "no part was sent yet")
-            key, multipart_id, part_size = direct.key, direct.multipart_id, direct.part_size
             length, expected = upload.length, upload.sha256
             declared, filename = declared_of(caller, upload), upload.event.get("filename")
         held = self._assemble(upload_id, key, multipart_id, length, part_size)
@@ -236,17 +246,14 @@ class DirectUploads:
             and key == original_key(expected)
             and parts_match(held, part_spans(length, part_size), part_md5)
         )
-        sniffed = sniff(self.store.read_range(key, 0, min(512, length))) if in_place else None
+        # One ranged reader for the sniff and the probe: its first block serves both.
+        reader = self.store.open_ranged(key, length) if in_place else None
+        sniffed = sniff(reader.peek(512)[:512]) if reader is not None else None
         try:
-            if sniffed is not None and sniffed[0] == "video":
+            if reader is not None and sniffed is not None and sniffed[0] == "video":
                 seal(self.store, key, expected, sniffed[1], "parts")
                 accepted = self.intake.accept_stored(
-                    self.store.open_ranged(key, length),
-                    length,
-                    filename,
-                    declared,
-                    caller.owner,
-                    expected,
+                    reader, length, filename, declared, caller.owner, expected
                 )
             else:
                 accepted = self._read_back(upload_id, key, expected, filename, declared, caller)

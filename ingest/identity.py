@@ -146,7 +146,9 @@ class Identity:
         if not NONCE.match(nonce):
             raise AuthError(401, "bad_nonce", "RW-Nonce: 16-64 characters of [A-Za-z0-9_-]")
         digest = (values["RW-Content-SHA256"] or "").lower()
-        with self.sessions() as session:
+        # One transaction: the device and key read, and the nonce written once the signature
+        # verifies (every signed request pays this, so each database round trip counts).
+        with self.sessions.begin() as session:
             device = session.get(Device, device_id)
             if device is None:
                 raise AuthError(401, "unknown_device", f"device {device_id} is not registered")
@@ -158,26 +160,22 @@ class Identity:
             t = now()
             if key.revoked_at is not None or (key.not_after is not None and key.not_after < t):
                 raise AuthError(403, "key_revoked", f"key {key_id} was rotated out or revoked")
-            public_key = key.public_key
-        skew = abs(t.timestamp() - timestamp)
-        if skew > MAX_SKEW_S:
-            raise AuthError(
-                401,
-                "clock_skew",
-                f"RW-Timestamp is {skew:.0f} s from server time {int(t.timestamp())}",
-            )
-        message = canonical(method, path, timestamp, nonce, digest)
-        if not verify_signature(public_key, values["RW-Signature"] or "", message):
-            raise AuthError(401, "bad_signature", "the signature does not verify")
-        self._use_nonce(device_id, nonce)
+            skew = abs(t.timestamp() - timestamp)
+            if skew > MAX_SKEW_S:
+                raise AuthError(
+                    401,
+                    "clock_skew",
+                    f"RW-Timestamp is {skew:.0f} s from server time {int(t.timestamp())}",
+                )
+            message = canonical(method, path, timestamp, nonce, digest)
+            if not verify_signature(key.public_key, values["RW-Signature"] or "", message):
+                raise AuthError(401, "bad_signature", "the signature does not verify")
+            session.add(Nonce(device_id=device_id, nonce=nonce))
+            try:
+                session.flush()
+            except IntegrityError:
+                raise AuthError(401, "replayed_nonce", "this nonce was already used") from None
         return Caller("device", device_id)
-
-    def _use_nonce(self, device_id: str, nonce: str) -> None:
-        try:
-            with self.sessions.begin() as session:
-                session.add(Nonce(device_id=device_id, nonce=nonce))
-        except IntegrityError:
-            raise AuthError(401, "replayed_nonce", "this nonce was already used") from None
 
     def prune_nonces(self) -> int:
         cutoff: datetime = now() - timedelta(seconds=2 * MAX_SKEW_S)

@@ -223,10 +223,11 @@ class Intake:
             )
 
     def _store_original(self, path: Path | None, sha256: str, info: MediaInfo) -> bool:
-        """Store the original unless it is there (``path`` None: a direct upload put it)."""
+        """Store the original unless it is there (``path`` None: a direct upload assembled it
+        there and sealed it with this SHA-256 itself, so there is nothing to ask the store)."""
+        if path is None:
+            return False
         try:
-            if path is None:
-                raise ObjectExists(original_key(sha256))
             self.store.put_file(original_key(sha256), path, info.content_type, sha256)
             return True
         except ObjectExists:

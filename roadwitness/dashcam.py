@@ -31,9 +31,10 @@ from ingest.store import sha256_file
 TRACK_FORMATS = {".nmea": "nmea", ".txt": "nmea", ".log": "nmea", ".gpx": "gpx", ".json": "json"}
 RETRYABLE = {408, 423, 425, 429, 500, 502, 503, 504}
 PARALLEL_PARTS = 1
-"""Direct uploads send one part at a time by default: a store that is already busy gains
-nothing from more connections (measured with benchmarks/upload.py); raise it for a slow link
-with a long round trip."""
+"""Parts a direct upload sends at once by default. One: a store serving many devices gains
+nothing from more connections and spends more CPU on them (benchmarks/upload.py, 32 clients:
+SeaweedFS used about 1.5x the CPU with 3 at a time); raise it (``parallel_parts``) for a single
+device on a link with a long round trip."""
 
 
 @cache
@@ -101,8 +102,10 @@ class DashcamClient:
         max_failures: int = 30,
         max_backoff_s: float = 30.0,
         on_progress: Callable[[int, int], None] | None = None,
+        parallel_parts: int = PARALLEL_PARTS,
     ) -> None:
         self.credential = credential
+        self.parallel_parts = parallel_parts
         self.chunk_size = chunk_size
         self.max_failures = max_failures
         self.max_backoff_s = max_backoff_s
@@ -202,6 +205,8 @@ class DashcamClient:
             "device_time": datetime.now(UTC).isoformat(),
             "media": {"size": size, "sha256": sha256, "filename": clip.name},
         }
+        if direct:  # v2: the plan comes in the answer (a server without S3 answers it null)
+            event["transfer"] = "direct"
         if clip_start is not None:
             event["clip_start"] = clip_start.isoformat()
         if declared_violation:
@@ -220,7 +225,7 @@ class DashcamClient:
         if upload["submission_id"]:
             return Reported(upload["submission_id"], upload["upload_id"], 0)
         if direct:
-            return self._upload_direct(clip, upload["upload_id"])
+            return self._upload_direct(clip, upload["upload_id"], upload.get("direct"))
         return self._upload(clip, upload["upload_url"], upload["upload_id"], upload["offset"], size)
 
     def _upload(self, clip: Path, url: str, upload_id: str, offset: int, size: int) -> Reported:
@@ -276,22 +281,30 @@ class DashcamClient:
             self.store.put(part["url"], content=data, headers=headers).raise_for_status()
         return {"number": part["number"], "md5": md5.hexdigest()}
 
-    def _upload_direct(self, clip: Path, upload_id: str) -> Reported:
-        """Protocol v2, 6.3: parts to the store's presigned URLs, then one completion."""
+    def _plan(self, plan_path: str) -> dict[str, Any]:
+        answer = self._retrying("POST", plan_path)
+        if answer.status_code != 200:
+            raise ProtocolError(answer)
+        plan: dict[str, Any] = answer.json()
+        return plan
+
+    def _upload_direct(
+        self, clip: Path, upload_id: str, first_plan: dict[str, Any] | None = None
+    ) -> Reported:
+        """Protocol v2, 6.3: parts to the store's presigned URLs, then one completion.
+        ``first_plan``: the plan that came with the event's answer, if it did."""
         plan_path = f"/v1/uploads/{upload_id}/direct"
         resumes, failures = 0, 0
         while True:
-            plan = self._retrying("POST", plan_path)
-            if plan.status_code != 200:
-                raise ProtocolError(plan)
-            if plan.json()["submission_id"]:
-                return Reported(plan.json()["submission_id"], upload_id, resumes)
+            plan, first_plan = first_plan or self._plan(plan_path), None
+            if plan["submission_id"]:
+                return Reported(plan["submission_id"], upload_id, resumes)
             try:
                 # The parts go to the store's own (absolute, presigned) URLs, not to the API,
-                # PARALLEL_PARTS at a time, each with its MD5: the store refuses a part that
+                # parallel_parts at a time, each with its MD5: the store refuses a part that
                 # arrives changed, and the digests let the server check the file in place.
-                parts = plan.json()["parts"]
-                with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+                parts = plan["parts"]
+                with ThreadPoolExecutor(max(1, min(self.parallel_parts, len(parts)))) as pool:
                     digests = list(pool.map(lambda part: self._send_part(clip, part), parts))
                 body = json.dumps({"parts": digests}).encode()
                 done = self._retrying(

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api import routes_direct
 from api.app import create_app
-from ingest.db import DirectUpload, Submission
+from ingest.db import DirectUpload, Submission, Upload
 from ingest.migrate import upgrade
 from ingest.submissions import original_key
 from roadwitness.dashcam import DashcamClient, DeviceCredential
@@ -92,6 +92,29 @@ def test_parts_go_to_the_store_and_resume(s3_client: TestClient, long_clip: Path
     assert reopened["submission_id"] == submission_id
 
 
+def test_the_event_answer_carries_the_plan(s3_client: TestClient, long_clip: Path) -> None:
+    """``transfer: direct`` in the event: the plan comes in the answer (one request fewer);
+    sent again, the same plan with the parts the store holds marked done."""
+    cred, data = _device(s3_client), long_clip.read_bytes()
+    body = event_body(long_clip, "direct-7", transfer="direct")
+    opened = open_event(s3_client, cred, body).json()
+    plan = opened["direct"]
+    assert plan["upload_id"] == opened["upload_id"] and len(plan["parts"]) == 2
+    first = plan["parts"][0]
+    httpx.put(first["url"], content=data[: first["size"]]).raise_for_status()
+    again = open_event(s3_client, cred, body).json()["direct"]
+    assert [p["done"] for p in again["parts"]] == [True, False]
+    rest = again["parts"][1]
+    httpx.put(rest["url"], content=data[rest["offset"] :]).raise_for_status()
+    done = _post(s3_client, cred, plan["complete_url"])
+    assert done.status_code == 200, done.text
+    services = s3_client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        upload = session.get(Upload, opened["upload_id"])
+        assert upload is not None and "transfer" not in upload.event
+    assert open_event(s3_client, cred, body).json()["direct"] is None  # done: no plan
+
+
 def test_wrong_bytes_restart_and_non_media_fails(s3_client: TestClient, tmp_path: Path) -> None:
     cred, data = _device(s3_client), CLIP.read_bytes()
     opened = open_event(s3_client, cred, event_body(CLIP, "direct-2")).json()
@@ -133,9 +156,13 @@ def test_housekeeping_aborts_given_up_multipart_uploads(s3_client: TestClient) -
 
 def test_the_reference_client_sends_direct(s3_client: TestClient, long_clip: Path) -> None:
     cred = _device(s3_client)
+    asked: list[str] = []
+    s3_client.event_hooks["request"].append(lambda request: asked.append(request.url.path))
     with DashcamClient("http://testserver", cred) as client:
         client.http = s3_client  # the in-process API; the parts still go to the real S3
         first = client.report(long_clip, event_id="direct-4", direct=True)
+        # Two requests to the API: the event (its answer carries the plan) and the completion.
+        assert asked == ["/v1/events", f"/v1/uploads/{first.upload_id}/direct/complete"]
         # The same file again: its parts go to a staging key, never over the stored original.
         second = client.report(long_clip, event_id="direct-4b", direct=True)
     services = s3_client.app.state.services  # type: ignore[attr-defined]
@@ -155,6 +182,8 @@ def test_embedded_mode_keeps_tus(make_settings: Callable[..., Any]) -> None:
     with TestClient(create_app(settings)) as client:
         cred = _device(client)
         opened = open_event(client, cred, event_body(CLIP, "direct-5")).json()
+        asked = open_event(client, cred, event_body(CLIP, "direct-5", transfer="direct"))
+        assert asked.json()["direct"] is None  # no S3 store: no plan, tus as before
         refused = _post(client, cred, f"/v1/uploads/{opened['upload_id']}/direct")
         assert refused.status_code == 409 and refused.json()["error"] == "direct_unavailable"
         assert json.loads(refused.text)["detail"]
