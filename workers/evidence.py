@@ -239,7 +239,10 @@ def build(
         )
         files.append(
             EvidenceFile(
-                f"raw_{moment}", f"{stem}_{moment}_raw.jpg", "image/jpeg", _jpeg(frame.image, 95)
+                f"raw_{moment}",
+                f"{stem}_{moment}_raw.jpg",
+                "image/jpeg",
+                frame.jpeg or _jpeg(frame.image, 95),
             )
         )
     best = candidate.best

@@ -44,6 +44,9 @@ class Frame:
     pts: float
     """Presentation time in seconds of video time (0.0 for a photo)."""
     image: Image
+    jpeg: bytes | None = None
+    """The image's JPEG encoding at quality 95 where one was kept (:class:`KeptFrames`): the
+    raw evidence frame as is, with no second encoding."""
 
 
 def ffmpeg_exe() -> str:
@@ -258,12 +261,15 @@ class KeptFrames:
         """The kept frame nearest each of ``times`` (video seconds)."""
         if not self.jpeg:
             return {}
-        found = {}
+        found: dict[float, Frame] = {}
+        by_pts: dict[float, Frame] = {}  # each kept frame decoded once
         for t in times:
             pts = min(self.jpeg, key=lambda p: (abs(p - t), p))
-            index, data = self.jpeg[pts]
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            found[t] = Frame(index, pts, np.ascontiguousarray(image))
+            if pts not in by_pts:
+                index, data = self.jpeg[pts]
+                image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+                by_pts[pts] = Frame(index, pts, np.ascontiguousarray(image), data)
+            found[t] = by_pts[pts]
         return found
 
 
