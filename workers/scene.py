@@ -133,14 +133,26 @@ def _merge_wide(groups: list[list[Segment]], width: int) -> list[list[Segment]]:
 
 
 def _fit(segments: list[Segment]) -> tuple[float, float, float, float]:
-    ys, xs, weights = [], [], []
+    """x = a*y + b through the segments' ends, each end weighed by its segment's length: the
+    least-squares line ``np.polyfit(ys, xs, 1, w=lengths)`` gives (residuals times the
+    weights, so squared lengths weigh the squares), in closed form (a few segments: plain
+    floats cost less than numpy's calls)."""
+    total = sum_x = sum_y = 0.0
     for x1, y1, x2, y2 in segments:
-        length = float(np.hypot(x2 - x1, y2 - y1))
-        ys += [y1, y2]
-        xs += [x1, x2]
-        weights += [length, length]
-    a, b = np.polyfit(np.array(ys, float), np.array(xs, float), 1, w=np.array(weights))
-    return float(a), float(b), float(min(ys)), float(max(ys))
+        weight = 2.0 * ((x2 - x1) ** 2 + (y2 - y1) ** 2)  # both ends, length squared each
+        total += weight
+        sum_x += weight * (x1 + x2) / 2
+        sum_y += weight * (y1 + y2) / 2
+    x_mean, y_mean = sum_x / total, sum_y / total
+    spread = cross = 0.0
+    for x1, y1, x2, y2 in segments:
+        weight = float((x2 - x1) ** 2 + (y2 - y1) ** 2)
+        for x, y in ((x1, y1), (x2, y2)):
+            spread += weight * (y - y_mean) ** 2
+            cross += weight * (y - y_mean) * (x - x_mean)
+    a = cross / spread
+    ys = [y for _, y1, _, y2 in segments for y in (y1, y2)]
+    return a, x_mean - a * y_mean, float(min(ys)), float(max(ys))
 
 
 def _along(a: float, b: float, y_top: float, y_bottom: float) -> tuple[np.ndarray, np.ndarray]:
