@@ -87,12 +87,16 @@ def _caption(image: Image, lines: list[str]) -> Image:
 
     size = max(16, image.shape[0] // 36)
     band = (size + 8) * len(lines) + 8
-    out = np.vstack([np.full((band, image.shape[1], 3), 24, np.uint8), image])
-    canvas = PILImage.fromarray(cv2.cvtColor(out, cv2.COLOR_BGR2RGB))
+    # only the band and the picture's top rows (where a large font's descenders reach) go
+    # through PIL: the rest of the picture is not converted back and forth
+    reach = min(image.shape[0], size)
+    top = np.vstack([np.full((band, image.shape[1], 3), 24, np.uint8), image[:reach]])
+    canvas = PILImage.fromarray(cv2.cvtColor(top, cv2.COLOR_BGR2RGB))
     draw = ImageDraw.Draw(canvas)
     for i, line in enumerate(lines):
         draw.text((10, 6 + i * (size + 8)), line, fill=(255, 255, 255), font=_font(size))
-    return np.asarray(cv2.cvtColor(np.asarray(canvas), cv2.COLOR_RGB2BGR), np.uint8)
+    drawn = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_RGB2BGR)
+    return np.asarray(np.vstack([drawn, image[reach:]]), np.uint8)
 
 
 def annotate(
@@ -239,7 +243,10 @@ def build(
         )
         files.append(
             EvidenceFile(
-                f"raw_{moment}", f"{stem}_{moment}_raw.jpg", "image/jpeg", _jpeg(frame.image, 95)
+                f"raw_{moment}",
+                f"{stem}_{moment}_raw.jpg",
+                "image/jpeg",
+                frame.jpeg or _jpeg(frame.image, 95),
             )
         )
     best = candidate.best

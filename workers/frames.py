@@ -44,6 +44,9 @@ class Frame:
     pts: float
     """Presentation time in seconds of video time (0.0 for a photo)."""
     image: Image
+    jpeg: bytes | None = None
+    """The image's JPEG encoding at quality 95 where one was kept (:class:`KeptFrames`): the
+    raw evidence frame as is, with no second encoding."""
 
 
 def ffmpeg_exe() -> str:
@@ -104,47 +107,96 @@ def iter_frames(
     frame rate clips are sampled by their own clock (the first frame at or after each step
     of 1/fps of video time), and rotation metadata is applied. ``key_times`` collects the
     times of the stream's key frames as they pass (where a clip can be cut without decoding).
+    Frames no other frame refers to are not decoded at all where the sampler cannot take
+    them (see :class:`Sampler`), unless ``watcher`` must see them.
     """
     if info.kind == "image":
         yield Frame(0, 0.0, read_image(path))
         return
     width, height = output_size(info)
-    interval = 1.0 / fps
-    due: float | None = None
+    sampler = Sampler(1.0 / fps)
     index = 0
-    for t, frame in decoded(path, watcher):
+    for t, frame in decoded(path, watcher, sampler):
         if key_times is not None and getattr(frame, "key_frame", False):
             key_times.append(t)
-        if due is not None and t < due - 1e-6:
+        if not sampler.take(t):
             continue
         yield Frame(index, round(t, 3), _image(frame, width, height))
         index += 1
         if index >= max_frames:
             return
-        due = (due if due is not None else t) + interval
-        while due <= t:
-            due += interval
 
 
-def decoded(path: Path, watcher: DecodeWatcher | None = None) -> Iterator[tuple[float, Any]]:
+class Sampler:
+    """Which frames the sampling takes: the first frame at or after each step of
+    ``interval`` of video time from the first frame; and which a decoder may drop unseen.
+
+    ``wanted`` is asked for each packet before it is decoded (in decoding order, ahead of the
+    frames out). A frame more than ``SAMPLE_REACH`` nominal frame gaps (1 / the stream's
+    average rate) after the last step before it is not the first frame at or after that step
+    unless the clip skipped frames there, so where no other frame refers to it (a
+    non-reference B-frame) the decoder leaves it out (libavcodec's ``skip_frame``); every
+    other frame is decoded. Where a variable frame rate clip's frames are more than that far
+    apart, the frame taken for a step may be the next decoded one instead."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.due: float | None = None
+
+    def take(self, t: float) -> bool:
+        if self.due is not None and t < self.due - 1e-6:
+            return False
+        self.due = (self.due if self.due is not None else t) + self.interval
+        while self.due <= t:
+            self.due += self.interval
+        return True
+
+    def wanted(self, t: float, nominal_gap: float) -> bool:
+        if self.due is None or nominal_gap <= 0:
+            return True  # before the first frame out, nothing is known of the steps
+        step = self.due  # the steps, added up as ``take`` adds them
+        if t < step - 1e-6:
+            return False  # before the next step: never taken
+        while step + self.interval <= t + 1e-6:
+            step += self.interval
+        return t < step - 1e-6 + SAMPLE_REACH * nominal_gap
+
+
+SAMPLE_REACH = 2.5
+
+
+def decoded(
+    path: Path, watcher: DecodeWatcher | None = None, sampler: Sampler | None = None
+) -> Iterator[tuple[float, Any]]:
     """Every decoded PyAV frame of the video with its presentation time in seconds from the
-    stream's start (frames without a time are skipped); ``watcher`` sees each one too."""
+    stream's start (frames without a time are skipped); ``watcher`` sees each one too. With
+    ``sampler`` (and no ``watcher``), frames it cannot take that no other frame refers to
+    may be left undecoded."""
     import av
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        context = stream.codec_context
         start = 0.0
         if stream.start_time is not None and stream.time_base is not None:
             start = float(stream.start_time * stream.time_base)
         if watcher is not None:
             watcher.opened(container, stream)
-        for frame in container.decode(stream):
-            if frame.time is not None:
-                t = float(frame.time) - start
-                if watcher is not None:
-                    watcher.decoded(t, frame)
-                yield t, frame
+        rate = stream.average_rate or stream.guessed_rate
+        nominal = 1.0 / float(rate) if rate else 0.0
+        base = stream.time_base
+        picking = sampler if watcher is None and base is not None else None
+        for packet in container.demux(stream):
+            if picking is not None and base is not None and packet.pts is not None:
+                t = float(packet.pts * base) - start
+                context.skip_frame = "DEFAULT" if picking.wanted(t, nominal) else "NONREF"
+            for frame in context.decode(packet):
+                if frame.time is not None:
+                    t = float(frame.time) - start
+                    if watcher is not None:
+                        watcher.decoded(t, frame)
+                    yield t, frame
 
 
 def _image(frame: Any, width: int, height: int) -> Image:
@@ -209,12 +261,15 @@ class KeptFrames:
         """The kept frame nearest each of ``times`` (video seconds)."""
         if not self.jpeg:
             return {}
-        found = {}
+        found: dict[float, Frame] = {}
+        by_pts: dict[float, Frame] = {}  # each kept frame decoded once
         for t in times:
             pts = min(self.jpeg, key=lambda p: (abs(p - t), p))
-            index, data = self.jpeg[pts]
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-            found[t] = Frame(index, pts, np.ascontiguousarray(image))
+            if pts not in by_pts:
+                index, data = self.jpeg[pts]
+                image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+                by_pts[pts] = Frame(index, pts, np.ascontiguousarray(image), data)
+            found[t] = by_pts[pts]
         return found
 
 

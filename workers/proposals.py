@@ -146,12 +146,14 @@ class RoadsideDetector:
         started = time.perf_counter()
         self.frames += 1
         self.last_proposed = []
+        if self.view == "dashcam":  # never a still camera: nothing to measure
+            self.seconds += time.perf_counter() - started
+            return detected
         h, w = image.shape[:2]
         scale = WIDTH / w
         small = cv2.resize(image, (WIDTH, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         grey: Image = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8)
-        if self.view != "dashcam":
-            self._measure_stillness(grey)
+        self._measure_stillness(grey)
         self._grey = grey
         if not self.static:
             self._subtractor, self._learned, self._movers = None, 0, []

@@ -16,11 +16,11 @@ known, so each frame costs what is new in it:
 - **The road is looked at a few times a second.** Lane markings move slowly in the picture
   (a dashcam keeps its lane, a fixed camera never moves), so a frame less than
   ``SCENE_EVERY_S`` after the last scene look takes that scene (at its own time).
-- **Steady vehicles are carried one frame.** When every vehicle of the last frame has been
-  detected in ``CARRY_AFTER`` looks in a row and the frames come at most ``CARRY_MAX_GAP_S``
-  apart, the next frame takes their boxes moved on at their own pace, and the tracker follows
-  those; the frame after is looked at again (so a vehicle that appears is found at most one
-  sample late).
+- **Steady vehicles are carried.** When every vehicle of the last frame has been detected in
+  ``CARRY_AFTER`` looks in a row and the frames come at most ``CARRY_MAX_GAP_S`` apart, the
+  next ``CARRY_FRAMES`` frames take their boxes moved on at their own pace, and the tracker
+  follows those; the frame after is looked at again (so a vehicle that appears is found at
+  most ``CARRY_FRAMES`` samples late).
 - **Nothing moves, nothing is redone.** When the frame differs from the one last looked at by
   no more than camera noise anywhere (a fixed camera over an empty road, a parked car), the
   vehicles and the road scene of that frame stand for this one.
@@ -45,6 +45,8 @@ from workers.scene import detect_lanes
 WHOLE_FRAME_EVERY_S = 1.0
 """Video time between two looks for plates over the whole frame."""
 CARRY_AFTER = 3
+CARRY_FRAMES = 2
+"""Frames a steady vehicle is carried in a row before it is looked for again."""
 CARRY_MAX_GAP_S = 0.25
 SCENE_EVERY_S = 0.4
 """Video time between two looks at the road's markings."""
@@ -170,7 +172,8 @@ class Observer:
     _next_scene: float = 0.0
     _seen: dict[int, list[tuple[float, Box]]] = field(default_factory=dict)
     """Each tracked vehicle's last detected boxes, while it is detected look after look."""
-    _carried: bool = False
+    _carried: int = 0
+    """Frames carried in a row since the last look."""
     _last_pts: float | None = None
     whole_frame_looks: int = 0
     vehicle_looks: int = 0
@@ -200,7 +203,7 @@ class Observer:
             everyone = self._tracker.update(detected, image.shape[:2])
         if not carried:
             self._remember(frame.pts, everyone)
-        self._carried, self._last_pts = carried, frame.pts
+        self._carried, self._last_pts = (self._carried + 1 if carried else 0), frame.pts
         self._last_vehicles = everyone
         due = frame.pts >= self._next_scene - 1e-6
         fresh = self._last_scene is None or (due and not unchanged)
@@ -222,7 +225,11 @@ class Observer:
         return found
 
     def _can_carry(self, pts: float) -> bool:
-        if self._carried or self._last_pts is None or pts - self._last_pts > CARRY_MAX_GAP_S:
+        if (
+            self._carried >= CARRY_FRAMES
+            or self._last_pts is None
+            or pts - self._last_pts > CARRY_MAX_GAP_S
+        ):
             return False
         last = self._last_vehicles
         return bool(last) and all(

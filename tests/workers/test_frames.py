@@ -12,7 +12,7 @@ import pytest
 
 from ingest.media import probe
 from tests.conftest import DATA_DIR
-from workers.frames import ffmpeg_exe, iter_frames, run_ffmpeg
+from workers.frames import Sampler, decoded, ffmpeg_exe, iter_frames, run_ffmpeg
 
 
 def test_variable_frame_rate_keeps_each_frames_own_time(tmp_path: Path) -> None:
@@ -96,3 +96,23 @@ def test_real_clip_is_sampled_by_its_clock() -> None:
     frames = list(iter_frames(clip, probe(clip), fps=2, max_frames=1000))
     assert len(frames) == pytest.approx(33.3 * 2, abs=2)
     assert frames[1].pts == pytest.approx(0.533, abs=0.07)
+
+
+def test_frames_the_sampler_cannot_take_are_not_decoded_and_the_sample_is_unchanged(
+    tmp_path: Path,
+) -> None:
+    clip = tmp_path / "bframes.mp4"  # x264's defaults: B-frames, some never referred to
+    run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=3",
+        "-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p", str(clip),
+    )  # fmt: skip
+    with av.open(str(clip)) as container:
+        every = [(float(f.time), f.to_ndarray(format="bgr24")) for f in container.decode(video=0)]
+    steps = [k * 0.2 for k in range(int(every[-1][0] / 0.2) + 1)]
+    expected = [next((t, im) for t, im in every if t >= step - 1e-6) for step in steps]
+    sampled = list(iter_frames(clip, probe(clip), fps=5, max_frames=1000))
+    assert [f.pts for f in sampled] == [round(t, 3) for t, _ in expected]
+    assert all(np.array_equal(f.image, im) for f, (_, im) in zip(sampled, expected, strict=True))
+    sampler = Sampler(0.2)
+    decoded_count = sum(1 for t, _ in decoded(clip, None, sampler) if sampler.take(t) or True)
+    assert decoded_count < len(every)  # the skipped B-frames were never decoded
