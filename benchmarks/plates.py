@@ -13,7 +13,8 @@ noise) and reports them apart. Prints exact-plate match, character accuracy, col
 and ms per image; ``--json`` writes {backend: {exact_match, char_accuracy, ms_per_image, n,
 sets, rows, calibration}}: ``rows`` holds one row per image and plate (``file``, ``set``,
 ``truth``, ``read``, ``confidence``, ``chars`` (per position the top three ``[char, p]``),
-``colour``, ``right``).
+``colour``, ``right``). ``--head ONNX`` adds the backend ``plate_head``: the reader over a
+recogniser whose last layer was retrained for plates (benchmarks/train_plate_head.py).
 
 Calibration: the labelled files are split in two by a hash of their name. ``--fit`` fits the
 Platt calibrator (models/calibration.py) on the reads of the first half (clean and degraded)
@@ -36,10 +37,10 @@ import cv2
 import numpy as np
 
 from benchmarks.calibration_report import in_fit_half, report_calibration
-from models.plate_reader import rectify
+from models.plate_reader import OnnxPlateReader, rectify
 from models.plate_reader_paddle import PaddleUnavailable
 from models.registry import PLATE_READERS, ModelSet, parse_province_prior
-from models.types import Image, PlateText, chars_as_lists
+from models.types import Image, ModelInfo, PlateText, chars_as_lists
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -144,6 +145,9 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the calibrator on half the data")
     parser.add_argument("--reliability", type=Path, help="reliability diagram (PNG)")
     parser.add_argument("--province-prior", help="e.g. 粤:2 (the deployment's own province)")
+    parser.add_argument(
+        "--head", type=Path, help="a retrained recogniser (benchmarks/train_plate_head.py)"
+    )
     args = parser.parse_args()
     with args.labels.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -174,9 +178,14 @@ def main() -> None:
     print(
         f"{'backend':16}{'set':18}{'n':>5}{'exact %':>9}{'char %':>8}{'colour %':>10}{'ms/img':>8}"
     )
+    readers = dict(PLATE_READERS)
+    if args.head is not None:
+        readers["plate_head"] = lambda _: OnnxPlateReader(
+            args.head, ModelInfo("plate_head", "", "")
+        )
     for backend in args.backends.split(","):
         try:
-            reader = PLATE_READERS[backend](args.models)
+            reader = readers[backend](args.models)
         except PaddleUnavailable as exc:
             print(f"{backend:16}skipped: {exc}")
             continue
