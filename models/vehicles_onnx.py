@@ -30,16 +30,25 @@ WIDE_SIZE = 512
 
 class OnnxYolov8VehicleDetector:
     def __init__(
-        self, tflite: Path, info: ModelInfo, conf: float = 0.25, iou: float = 0.7, size: int = 640
+        self,
+        tflite: Path,
+        info: ModelInfo,
+        conf: float = 0.25,
+        iou: float = 0.7,
+        size: int = 640,
+        wide_size: int | None = WIDE_SIZE,
     ) -> None:
+        """``wide_size``: the long side a frame at least ``WIDE`` wide is read at (None: at
+        ``size`` like any other frame)."""
         self.info = ModelInfo("yolov8n_onnx", info.file, info.sha256)  # derived from this file
-        self.conf, self.iou, self.size = conf, iou, size
+        self.conf, self.iou, self.size, self.wide_size = conf, iou, size, wide_size
         self._session: Any = session(yolov8n_onnx(tflite, info.sha256))
         self._classes = np.array(sorted(COCO_VEHICLES))
 
     def detect(self, image: Image) -> list[Vehicle]:
         h, w = image.shape[:2]
-        size = min(self.size, WIDE_SIZE) if w >= WIDE else self.size
+        wide = w >= WIDE and self.wide_size is not None
+        size = min(self.size, self.wide_size or self.size) if wide else self.size
         scale = min(size / w, size / h)
         rw, rh = round(w * scale), round(h * scale)
         cw, ch = (math.ceil(v / STRIDE) * STRIDE for v in (rw, rh))
