@@ -140,21 +140,18 @@ def _fit(segments: list[Segment]) -> tuple[float, float, float, float]:
     least-squares line ``np.polyfit(ys, xs, 1, w=lengths)`` gives (residuals times the
     weights, so squared lengths weigh the squares), in closed form (a few segments: plain
     floats cost less than numpy's calls)."""
-    total = sum_x = sum_y = 0.0
-    for x1, y1, x2, y2 in segments:
-        weight = 2.0 * ((x2 - x1) ** 2 + (y2 - y1) ** 2)  # both ends, length squared each
-        total += weight
-        sum_x += weight * (x1 + x2) / 2
-        sum_y += weight * (y1 + y2) / 2
-    x_mean, y_mean = sum_x / total, sum_y / total
-    spread = cross = 0.0
-    for x1, y1, x2, y2 in segments:
-        weight = float((x2 - x1) ** 2 + (y2 - y1) ** 2)
-        for x, y in ((x1, y1), (x2, y2)):
-            spread += weight * (y - y_mean) ** 2
-            cross += weight * (y - y_mean) * (x - x_mean)
-    a = cross / spread
-    ys = [y for _, y1, _, y2 in segments for y in (y1, y2)]
+    ends = [
+        ((x2 - x1) ** 2 + (y2 - y1) ** 2, x, y)
+        for x1, y1, x2, y2 in segments
+        for x, y in ((x1, y1), (x2, y2))
+    ]
+    total = sum(w for w, _, _ in ends)
+    x_mean = sum(w * x for w, x, _ in ends) / total
+    y_mean = sum(w * y for w, _, y in ends) / total
+    spread = sum(w * (y - y_mean) ** 2 for w, _, y in ends)
+    cross = sum(w * (y - y_mean) * (x - x_mean) for w, x, y in ends)
+    a = cross / spread if spread else 0.0  # level segments only: no slope to fit
+    ys = [y for _, _, y in ends]
     return a, x_mean - a * y_mean, float(min(ys)), float(max(ys))
 
 
