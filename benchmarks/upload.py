@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.processes import api_server, group_cpu_seconds, settle
+from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
 from harness.servers import postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
@@ -257,16 +257,19 @@ def main() -> None:
                 raw_lat: list[float] = []
                 ours_lat: list[float] = []
                 raw_wall = ours_wall = 0.0
-                # CPU seconds per side: the senders (this process) and the API's processes.
-                cpu = {side: {"clients": 0.0, "api": 0.0} for side in ("raw", "ours")}
+                # CPU seconds per side: the senders (this process), the API's processes and
+                # the store (SeaweedFS).
+                cpu = {side: {"clients": 0.0, "api": 0.0, "store": 0.0} for side in ("raw", "ours")}
                 for r in range(args.rounds):
                     items = [(r, i) for i in range(args.clients)]
                     sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
                     for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
                         mine, api_cpu = time.process_time(), group_cpu_seconds(pgid)
+                        store_cpu = process_cpu_seconds(s3.pid)
                         lat, wall = timed(fn, items, args.clients)
                         cpu[side]["clients"] += time.process_time() - mine
                         cpu[side]["api"] += group_cpu_seconds(pgid) - api_cpu
+                        cpu[side]["store"] += process_cpu_seconds(s3.pid) - store_cpu
                         latencies.extend(lat)
                         if side == "raw":
                             raw_wall += wall
@@ -304,7 +307,7 @@ def main() -> None:
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
     print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
-    print(f"CPU seconds, all rounds (senders, API processes): {result['cpu_s']}")
+    print(f"CPU seconds, all rounds (senders, API processes, store): {result['cpu_s']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 
