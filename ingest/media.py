@@ -116,8 +116,20 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
 def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -> MediaInfo:
     import av
 
+    # An MP4/MOV describes its streams in its header (moov): opening it needs no look at the
+    # frames. FFmpeg's stream analysis would still decode the first frame once more (for
+    # H.264, to guess the decoder's delay), doubling the probe's cost (1080p: 17 against
+    # 8.5 ms); its decoder skips every frame here, and the one decode below is the check.
+    # Containers without such a header (TS, and AVI/MKV whose analysis finds streams by
+    # reading) open as before.
+    fast = content_type in ("video/mp4", "video/quicktime")
     try:
-        with av.open(str(path) if isinstance(path, Path) else path, "r") as container:
+        with av.open(
+            str(path) if isinstance(path, Path) else path,
+            "r",
+            options={"probesize": "32"} if fast else None,
+            stream_options=[{"skip_frame": "all"}] if fast else None,
+        ) as container:
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]
