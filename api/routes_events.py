@@ -21,6 +21,7 @@ from api.tus import TUS
 from cases.services import Services
 from ingest.abuse import check_rate
 from ingest.db import Upload
+from ingest.direct_parts import checksum_problem
 from ingest.identity import AuthError, Caller
 from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState
@@ -64,6 +65,11 @@ async def _event_record(event: EventIn) -> dict[str, Any]:
     event loop: a long track takes seconds)."""
     stored = event.model_dump(mode="json", exclude={"track", "media", "transfer"})
     stored["filename"] = event.media.filename
+    if (parts := event.media.parts) is not None:  # part CRC32s for direct uploads (6.3)
+        problem = checksum_problem(event.media.size, parts.size, len(parts.crc32))
+        if problem is not None:
+            raise UploadError(422, "bad_parts", problem)
+        stored["parts"] = parts.model_dump(mode="json")
     if event.track is not None:
         points = await parse_track(event.track.data, event.track.format)
         if isinstance(points, str):
