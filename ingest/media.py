@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 MediaKind = Literal["image", "video"]
 
@@ -123,12 +123,13 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
     # Containers without such a header (TS, and AVI/MKV whose analysis finds streams by
     # reading) open as before.
     fast = content_type in ("video/mp4", "video/quicktime")
+    skip_all: Any = [{"skip_frame": "all"}]  # (PyAV's stub says list[str]; it takes dicts)
     try:
         with av.open(
             str(path) if isinstance(path, Path) else path,
             "r",
             options={"probesize": "32"} if fast else None,
-            stream_options=[{"skip_frame": "all"}] if fast else None,
+            stream_options=skip_all if fast else None,
         ) as container:
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
