@@ -3,8 +3,13 @@
 **Read back** (any store, any client): the API reads the whole object once, hashes it and
 compares the SHA-256 with the one declared in the event.
 
-**Checked in place** (a video whose sender declared each part's MD5, assembled at the original's
-own key): no read-back. The argument, step by step (docs/protocol.md 6.3):
+**Checked in place** (a video whose sender declared each part's CRC32 in its event, or each
+part's MD5 at completion, assembled at the original's own key): no read-back. The argument,
+step by step (docs/protocol.md 6.3):
+
+0. With CRC32s declared (:mod:`ingest.direct_parts`), each part URL's signature covers the
+   part's ``x-amz-checksum-crc32``: the store took no part whose bytes do not have the declared
+   CRC32, so step 1's conclusion holds with no digest to compare at completion.
 
 1. The store computes each part's MD5 over the bytes it received and lists it as the part's ETag
    (S3, MinIO, SeaweedFS, Ceph without SSE-KMS/SSE-C). Every listed part has the size the plan
