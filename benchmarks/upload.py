@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
-from harness.servers import postgres_database, seaweed_s3
+from harness.servers import database_backends, postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
 from ingest.identity import Identity
@@ -123,6 +123,14 @@ def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str
         "p95_s": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 3),
         "wall_s": round(wall, 2),
     }
+
+
+def database_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this run's database (none for
+    SQLite: its work is in the API's processes)."""
+    if not url.startswith("postgresql"):
+        return {}
+    return {pid: process_cpu_seconds(pid) for pid in database_backends(url)}
 
 
 def timed(fn: Any, items: list[Any], workers: int) -> tuple[list[float], float]:
@@ -257,19 +265,25 @@ def main() -> None:
                 raw_lat: list[float] = []
                 ours_lat: list[float] = []
                 raw_wall = ours_wall = 0.0
-                # CPU seconds per side: the senders (this process), the API's processes and
-                # the store (SeaweedFS).
-                cpu = {side: {"clients": 0.0, "api": 0.0, "store": 0.0} for side in ("raw", "ours")}
+                # CPU seconds per side: the senders (this process), the API's processes, the
+                # store (SeaweedFS) and the database's backends (PostgreSQL, on this machine).
+                cpu = {
+                    side: {"clients": 0.0, "api": 0.0, "store": 0.0, "database": 0.0}
+                    for side in ("raw", "ours")
+                }
                 for r in range(args.rounds):
                     items = [(r, i) for i in range(args.clients)]
                     sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
                     for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
                         mine, api_cpu = time.process_time(), group_cpu_seconds(pgid)
-                        store_cpu = process_cpu_seconds(s3.pid)
+                        store_cpu, db_cpu = process_cpu_seconds(s3.pid), database_cpu(url)
                         lat, wall = timed(fn, items, args.clients)
                         cpu[side]["clients"] += time.process_time() - mine
                         cpu[side]["api"] += group_cpu_seconds(pgid) - api_cpu
                         cpu[side]["store"] += process_cpu_seconds(s3.pid) - store_cpu
+                        cpu[side]["database"] += sum(
+                            cpu_s - db_cpu.get(pid, 0.0) for pid, cpu_s in database_cpu(url).items()
+                        )
                         latencies.extend(lat)
                         if side == "raw":
                             raw_wall += wall
@@ -307,7 +321,7 @@ def main() -> None:
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
     print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
-    print(f"CPU seconds, all rounds (senders, API processes, store): {result['cpu_s']}")
+    print(f"CPU seconds, all rounds (senders, API processes, store, database): {result['cpu_s']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

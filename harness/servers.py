@@ -109,6 +109,17 @@ def _wait_s3_ready(server: S3Server, timeout: float = 60.0) -> None:
             time.sleep(0.3)
 
 
+def database_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends now connected to ``url``'s database (a local
+    server: their CPU time can be read from ``/proc``)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        return [int(pid) for (pid,) in rows]
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one test session, dropped afterwards."""
