@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,20 @@ from ingest.uploads import UploadError, UploadState, declared_of, state_of
 CHECK_LEASE = timedelta(minutes=5)
 """A request that died while checking holds the upload no longer than this."""
 __all__ = ["DEFAULT_PART", "DirectPlan", "DirectUploads", "Part", "part_size_for", "part_spans"]
+
+
+class Claim(NamedTuple):
+    """A completion's hold on an upload, and what checking it needs."""
+
+    key: str
+    multipart_id: str
+    part_size: int
+    length: int
+    sha256: str
+    declared: Declared
+    filename: str | None
+    crc_signed: bool
+    """Its part URLs were all signed with the CRC32s declared in its event."""
 
 
 class DirectUploads:
@@ -190,9 +204,9 @@ class DirectUploads:
                         .values(checking_since=None)
                     )
 
-    def _claim(self, caller: Caller, upload_id: str) -> tuple[str, str, int] | None:
+    def _claim(self, caller: Caller, upload_id: str) -> Claim | None:
         """Only one request completes an upload at a time (a conditional update of the
-        caller's own record); the multipart upload's key, id and part size."""
+        caller's own record); what checking it needs, read in the same transaction."""
         with self.sessions.begin() as session:
             owned = select(Upload.id).where(Upload.id == upload_id, Upload.owner == caller.owner)
             taken = session.execute(
@@ -208,23 +222,31 @@ class DirectUploads:
                 .values(checking_since=now())
                 .returning(DirectUpload.key, DirectUpload.multipart_id, DirectUpload.part_size)
             ).one_or_none()
-            return None if taken is None else (taken[0], taken[1], int(taken[2]))
+            if taken is None:
+                return None
+            key, multipart_id, part_size = taken[0], taken[1], int(taken[2])
+            upload = self._owned(session, caller, upload_id)  # (410: the claim is undone)
+            # Every URL of this upload was signed with its declared CRC32s (from its event).
+            crcs = PartChecksums.of_event(upload.event)
+            return Claim(
+                key,
+                multipart_id,
+                part_size,
+                upload.length,
+                upload.sha256,
+                declared_of(caller, upload),
+                upload.event.get("filename"),
+                crcs is not None and crcs.size == part_size,
+            )
 
     def _check_and_accept(
         self,
         caller: Caller,
         upload_id: str,
-        claimed: tuple[str, str, int],
+        claimed: Claim,
         part_md5: dict[int, str],
     ) -> UploadState:
-        key, multipart_id, part_size = claimed
-        with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            length, expected = upload.length, upload.sha256
-            declared, filename = declared_of(caller, upload), upload.event.get("filename")
-            # Every URL of this upload was signed with its declared CRC32s (from its event).
-            crcs = PartChecksums.of_event(upload.event)
-            crc_signed = crcs is not None and crcs.size == part_size
+        key, multipart_id, part_size, length, expected, declared, filename, crc_signed = claimed
         held = self._assemble(upload_id, key, multipart_id, length, part_size)
         in_place = (
             held is not None
