@@ -13,15 +13,19 @@ object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk thro
 Both sides send 8 MiB parts (the server's plan), ``--parallel-parts`` at a time (the dashcam
 client's default, 1), each sender from its own client made before the timing; the API runs as
 deployed (2 processes, ``--workers``), warmed up by a few untimed uploads.
+A watchdog prints every thread's stack if a run is stuck (``--watchdog-s``).
 Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
-p50/p95 latency over all rounds and the ratios to the raw PUT.
+p50/p95 latency over all rounds, the ratios to the raw PUT, and the CPU seconds of each side
+(senders, the API's processes, the store, the database's backends).
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import urllib3
 
 from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
 from harness.servers import database_backends, postgres_database, seaweed_s3
@@ -114,6 +120,19 @@ def database(kind: str, work: Path) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def api_log_on_failure(work: Path) -> Iterator[None]:
+    """A run that fails prints the end of the API's log (it lives in the run's temporary
+    folder, gone afterwards)."""
+    try:
+        yield
+    except BaseException:
+        log = work / "api.log"
+        if log.exists():
+            print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
+
+
 def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
@@ -178,7 +197,14 @@ def main() -> None:
         "load drifts during the run favours neither side; figures are over all rounds",
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--watchdog-s",
+        type=float,
+        default=1200,
+        help="past this, print every thread's stack and exit (a stuck run shows where)",
+    )
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(args.watchdog_s, exit=True)
 
     with tempfile.TemporaryDirectory(prefix="rw-bench-") as tmp:
         work = Path(tmp)
@@ -214,8 +240,22 @@ def main() -> None:
 
             # One S3 client per sender, made before the timing, as each device has its own
             # client (a shared one's connection pool holds 10: the rest would reconnect).
+            # minio's own pool, but a 120 s read timeout (its default is 300 s, retried 5
+            # times): a stalled request fails within the dashcam client's time, not after 30 min.
             raws = [
-                Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
+                Minio(
+                    s3.endpoint,
+                    s3.access_key,
+                    s3.secret_key,
+                    secure=False,
+                    http_client=urllib3.PoolManager(
+                        timeout=urllib3.Timeout(connect=10, read=120),
+                        maxsize=10,
+                        retries=urllib3.Retry(
+                            total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                        ),
+                    ),
+                )
                 for _ in range(args.clients)
             ]
             raws[0].make_bucket("bench-raw")
@@ -230,7 +270,7 @@ def main() -> None:
                     num_parallel_uploads=args.parallel_parts,
                 )
 
-            with api_server(settings, work, args.workers) as api:
+            with api_log_on_failure(work), api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
                 pgid: int = api.pgid  # type: ignore[attr-defined]
                 # Each device has its client before it reports, as the raw side has its S3
@@ -242,6 +282,9 @@ def main() -> None:
                         chunk_size=args.chunk_mib << 20,
                         timeout=120,
                         parallel_parts=args.parallel_parts,
+                        # A failure that persists ends the run (with the API's log) in a minute
+                        # or two instead of thirty retries with backoff that look like a hang.
+                        max_failures=6,
                     )
                     for cred in creds
                 ]
