@@ -13,7 +13,8 @@ object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk thro
 Both sides send 8 MiB parts (the server's plan), ``--parallel-parts`` at a time (the dashcam
 client's default, 1), each sender from its own client made before the timing; the API runs as
 deployed (2 processes, ``--workers``), warmed up by a few untimed uploads.
-A watchdog prints every thread's stack if a run is stuck (``--watchdog-s``).
+A watchdog prints every thread's stack if a run is stuck (``--watchdog-s``) or killed (SIGTERM),
+and stops the servers it started.
 Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
 p50/p95 latency over all rounds, the ratios to the raw PUT, and the CPU seconds of each side
 (senders, the API's processes, the store, the database's backends).
@@ -24,14 +25,17 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import os
+import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +124,23 @@ def database(kind: str, work: Path) -> Iterator[str]:
         yield url
 
 
+def watchdog(seconds: float, on_stuck: list[Callable[[], None]]) -> None:
+    """Past ``seconds``, or on SIGTERM: print every thread's stack (where the run is stuck),
+    stop the servers it started (``on_stuck``) and exit 124."""
+
+    def fire(*_: object) -> None:
+        faulthandler.dump_traceback(all_threads=True)
+        for stop in on_stuck:
+            with suppress(OSError):
+                stop()
+        os._exit(124)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    signal.signal(signal.SIGTERM, fire)
+
+
 @contextmanager
 def api_log_on_failure(work: Path) -> Iterator[None]:
     """A run that fails prints the end of the API's log (it lives in the run's temporary
@@ -201,10 +222,12 @@ def main() -> None:
         "--watchdog-s",
         type=float,
         default=1200,
-        help="past this, print every thread's stack and exit (a stuck run shows where)",
+        help="past this, print every thread's stack, stop the servers and exit 124 (a stuck "
+        "run shows where)",
     )
     args = parser.parse_args()
-    faulthandler.dump_traceback_later(args.watchdog_s, exit=True)
+    on_stuck: list[Callable[[], None]] = []  # what a stuck or killed run must not leave running
+    watchdog(args.watchdog_s, on_stuck)
 
     with tempfile.TemporaryDirectory(prefix="rw-bench-") as tmp:
         work = Path(tmp)
@@ -217,6 +240,7 @@ def main() -> None:
         every = [*rounds, warm_clips]  # round r's clips, then the warm-up's (r = rounds)
         total = sum(c.stat().st_size for clips in rounds for c in clips)
         with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
+            on_stuck.append(lambda: os.kill(s3.pid, signal.SIGKILL))
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             settings = {
                 "data_dir": work / "var",
@@ -273,6 +297,7 @@ def main() -> None:
             with api_log_on_failure(work), api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
                 pgid: int = api.pgid  # type: ignore[attr-defined]
+                on_stuck.append(lambda: os.killpg(pgid, signal.SIGKILL))
                 # Each device has its client before it reports, as the raw side has its S3
                 # client before it puts: neither side's timing includes making a client.
                 devices = [
