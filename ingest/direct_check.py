@@ -31,6 +31,7 @@ photo, a staging key) falls back to the read-back; a failed part check never fai
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 
 from ingest.media import sniff
@@ -64,6 +65,24 @@ def content_type_of(head: bytes) -> str:
     """What the bytes are by their first bytes (the intake's full probe follows)."""
     sniffed = sniff(head)
     return sniffed[1] if sniffed else "application/octet-stream"
+
+
+def sealed_at_start(sha256: str, filename: str | None) -> dict[str, str]:
+    """Headers that begin a multipart upload at the original's key already marked as the
+    original, ``checked: parts`` (the store keeps a multipart upload's metadata on the object it
+    assembles), so the in-place check needs no :func:`seal` afterwards (a copy of the object
+    onto itself: a store request and a write; SeaweedFS about 2.5 ms of CPU against 0.5 for
+    the ``HEAD`` that replaces it). The object is visible only once assembled, and it is dropped
+    if its check then fails, as a sealed one was. The content type is the name's, for a photo
+    or video name only (the probe refuses a name of the other kind)."""
+    guessed = mimetypes.guess_type(filename or "")[0] or ""
+    content_type = guessed if guessed.startswith(("video/", "image/")) else ""
+    content_type = content_type or "application/octet-stream"
+    return {
+        "Content-Type": content_type,
+        "x-amz-meta-sha256": sha256,
+        "x-amz-meta-checked": "parts",
+    }
 
 
 def seal(store: S3Store, key: str, sha256: str, content_type: str, checked: str) -> None:

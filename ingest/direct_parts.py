@@ -18,7 +18,9 @@ import hmac
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
+
+from ingest.submissions import Declared
 
 S3_MIN_PART = 5 << 20
 """S3 refuses parts under 5 MiB except the last."""
@@ -46,6 +48,20 @@ class DirectPlan:
     parts: tuple[Part, ...]
     urls_expire_at: datetime
     submission_id: str | None = None
+
+
+class Claim(NamedTuple):
+    """A completion's hold on an upload, and what checking it needs."""
+
+    key: str
+    multipart_id: str
+    part_size: int
+    length: int
+    sha256: str
+    declared: Declared
+    filename: str | None
+    crc_signed: bool
+    """Its part URLs were all signed with the CRC32s declared in its event."""
 
 
 def part_size_for(length: int, preferred: int = DEFAULT_PART) -> int:

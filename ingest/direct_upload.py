@@ -20,17 +20,25 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import DirectUpload, MediaObject, Upload, now
-from ingest.direct_check import Held, content_type_of, fetch_sha256, parts_match, seal
+from ingest.direct_check import (
+    Held,
+    content_type_of,
+    fetch_sha256,
+    parts_match,
+    seal,
+    sealed_at_start,
+)
 from ingest.direct_parts import (
     CHECKSUM_HEADER,
     DEFAULT_PART,
+    Claim,
     DirectPlan,
     Part,
     PartChecksums,
@@ -47,20 +55,6 @@ from ingest.uploads import UploadError, UploadState, declared_of, state_of
 CHECK_LEASE = timedelta(minutes=5)
 """A request that died while checking holds the upload no longer than this."""
 __all__ = ["DEFAULT_PART", "DirectPlan", "DirectUploads", "Part", "part_size_for", "part_spans"]
-
-
-class Claim(NamedTuple):
-    """A completion's hold on an upload, and what checking it needs."""
-
-    key: str
-    multipart_id: str
-    part_size: int
-    length: int
-    sha256: str
-    declared: Declared
-    filename: str | None
-    crc_signed: bool
-    """Its part URLs were all signed with the CRC32s declared in its event."""
 
 
 class DirectUploads:
@@ -104,13 +98,16 @@ class DirectUploads:
                 return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
             length, sha256 = upload.length, upload.sha256
             declared = PartChecksums.of_event(upload.event)
+            filename = upload.event.get("filename")
             if upload.offset > 0:
                 raise UploadError(
                     409, "tus_in_progress", "this upload already has tus bytes; resume with PATCH"
                 )
             direct = session.get(DirectUpload, upload_id)
             found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
-        key, multipart_id, part_size = found or self._begin(upload_id, length, sha256, declared)
+        key, multipart_id, part_size = found or self._begin(
+            upload_id, length, sha256, declared, filename
+        )
         if declared is not None and declared.size != part_size:
             declared = None  # (never: the event, and so the part size, is the upload's own)
         have = self._parts_held(key, multipart_id) if found else {}
@@ -133,18 +130,22 @@ class DirectUploads:
         return DirectPlan(upload_id, part_size, tuple(parts), expires)
 
     def _begin(
-        self, upload_id: str, length: int, sha256: str, declared: PartChecksums | None
+        self,
+        upload_id: str,
+        length: int,
+        sha256: str,
+        declared: PartChecksums | None,
+        filename: str | None,
     ) -> tuple[str, str, int]:
-        # The parts are assembled where the original will live, so accepting it costs the
-        # store no copy; only when that key already holds the (checked) original do they go
-        # to a staging key of their own, never over a stored original.
+        # The parts are assembled where the original will live (its metadata given now), so
+        # accepting it costs the store no copy; only when that key already holds the (checked)
+        # original do they go to a staging key of their own, never over a stored original.
         key = original_key(sha256)
+        headers = sealed_at_start(sha256, filename)
         if self.store.exists(key):
-            key = f"staging/{upload_id}"
+            key, headers = f"staging/{upload_id}", {"Content-Type": "application/octet-stream"}
         part_size = declared.size if declared else part_size_for(length, self.preferred_part)
-        multipart_id = self._s3._create_multipart_upload(
-            self.store.bucket, key, {"Content-Type": "application/octet-stream"}
-        )
+        multipart_id = self._s3._create_multipart_upload(self.store.bucket, key, headers)
         try:
             with self.sessions.begin() as session:
                 session.add(
@@ -258,7 +259,8 @@ class DirectUploads:
         sniffed = sniff(reader.peek(512)[:512]) if reader is not None else None
         try:
             if reader is not None and sniffed is not None and sniffed[0] == "video":
-                seal(self.store, key, expected, sniffed[1], "parts")
+                if self.store.stat(key).sha256 != expected:  # begun without the metadata
+                    seal(self.store, key, expected, sniffed[1], "parts")
                 accepted = self.intake.accept_stored(
                     reader, length, filename, declared, caller.owner, expected
                 )

@@ -190,3 +190,32 @@ def test_part_checksums_that_do_not_fit_the_file_are_refused(
     assert short.status_code == 422 and short.json()["error"] == "bad_parts"
     body["media"]["parts"]["crc32"] = ["not base64"] * 2
     assert open_event(s3_client, cred, json.dumps(body).encode()).status_code == 422
+
+
+def test_an_original_checked_in_place_is_not_copied(
+    s3_client: TestClient,  # noqa: F811
+    long_clip: Path,  # noqa: F811
+) -> None:
+    """The multipart upload begins with the original's metadata (the store keeps it on the
+    assembled object): no copy onto itself to seal it, which SeaweedFS does byte by byte."""
+    services = s3_client.app.state.services  # type: ignore[attr-defined]
+    copies: list[str] = []
+    client = services.store.client
+    real_copy = client.copy_object
+    client.copy_object = lambda *a, **k: copies.append(a[1]) or real_copy(*a, **k)
+    try:
+        cred = _device(s3_client)
+        opened = open_event(s3_client, cred, _with_parts(long_clip, "crc-5", transfer="direct"))
+        data = long_clip.read_bytes()
+        for part in opened.json()["direct"]["parts"]:
+            piece = data[part["offset"] : part["offset"] + part["size"]]
+            httpx.put(part["url"], content=piece, headers=part["headers"]).raise_for_status()
+        upload_id = opened.json()["upload_id"]
+        done = _post(s3_client, cred, f"/v1/uploads/{upload_id}/direct/complete")
+        assert done.status_code == 200, done.text
+    finally:
+        client.copy_object = real_copy
+    sha256 = hashlib.sha256(data).hexdigest()
+    stored = services.store.stat(original_key(sha256))
+    assert (stored.sha256, stored.checked, stored.content_type) == (sha256, "parts", "video/mp4")
+    assert copies == []
