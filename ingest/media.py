@@ -103,7 +103,14 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise MediaError(f"the image is {width}x{height}, over the pixel limit", 413)
-            im.verify()
+            if im.format == "JPEG":
+                # Decoded at the decoder's 1/8 scale: the whole scan is read (a truncated
+                # file fails here with a 422, not later in the worker) for a 64th of the
+                # pixels' cost.
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                im.load()
+            else:
+                im.verify()  # PNG: every chunk and its CRC, to IEND
     except MediaError:
         raise
     except Image.DecompressionBombError as exc:
@@ -121,6 +128,14 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]
+            # What the container declares is refused before a frame is decoded, and the
+            # decoder refuses a larger frame than it declared (an 8200x8200 first frame costs
+            # seconds and hundreds of MB to decode only to be refused).
+            declared = stream.codec_context.width * stream.codec_context.height
+            if declared > MAX_PIXELS:
+                w, h = stream.codec_context.width, stream.codec_context.height
+                raise MediaError(f"the video's frame size {w}x{h} is not plausible", 422)
+            stream.codec_context.options = {"max_pixels": str(MAX_PIXELS)}
             # One decoding thread: a probe decodes one frame, and the API probes many uploads
             # at once; FFmpeg's own threads (cores + 1 per probe) only add start-up and
             # switching (single-threaded: 44 against 56 ms a 1080p probe, less CPU).
