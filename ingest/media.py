@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -120,8 +121,43 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
     return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
 
 
+ISO_TYPES = ("video/mp4", "video/quicktime")
+MAX_BOXES = 10_000
+
+
+def _cut_short(fh: BinaryIO) -> bool:
+    """Whether an MP4/MOV's top-level box claims more bytes than the file has: an upload cut
+    off mid-way (with the index first, its first frames still decode; the worker would find
+    the rest missing). Anything the walk cannot read is left to the decoder."""
+    end = fh.seek(0, io.SEEK_END)
+    at = 0
+    for _ in range(MAX_BOXES):
+        if at + 8 > end:
+            return False
+        fh.seek(at)
+        head = fh.read(16)
+        size = int.from_bytes(head[:4], "big")
+        if size == 1 and len(head) == 16:  # a 64-bit size follows the type
+            size = int.from_bytes(head[8:16], "big")
+        if size < 8:  # 0: to the end of the file; else not a box the walk can read
+            return False
+        if at + size > end:
+            return True
+        at += size
+    return False
+
+
 def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -> MediaInfo:
     import av
+
+    if content_type in ISO_TYPES:
+        if isinstance(path, Path):
+            with path.open("rb") as fh:
+                cut = _cut_short(fh)
+        else:
+            cut, _ = _cut_short(path), path.seek(0)
+        if cut:
+            raise MediaError("the video is truncated: its last box runs past the file's end", 422)
 
     try:
         with av.open(str(path) if isinstance(path, Path) else path, "r") as container:
