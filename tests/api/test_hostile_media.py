@@ -11,11 +11,13 @@ import hashlib
 import io
 import struct
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -25,8 +27,9 @@ from sqlalchemy import func, select
 from api.app import create_app
 from ingest.db import MediaObject, Submission
 from ingest.migrate import upgrade
+from ingest.submissions import original_key
 from tests.api.roles import role_headers
-from tests.conftest import DATA_DIR, MODELS_DIR
+from tests.conftest import DATA_DIR, MODELS_DIR, s3_overrides
 from tests.media import png_bomb, synthetic_video
 from workers.frames import run_ffmpeg
 
@@ -225,3 +228,33 @@ def test_a_jpeg_with_a_zip_appended_is_still_a_photo(
         "/v1/submissions", files={"file": ("p.jpg", PHOTO + zipped.getvalue())}, headers=reporter
     )
     assert answer.status_code == 201 and answer.json()["kind"] == "image", answer.text
+
+
+@pytest.mark.integration
+def test_a_truncated_clip_sent_direct_to_s3_is_refused_in_place(
+    make_settings: Callable[..., Any], s3_server: Any, hostile: dict[str, tuple[bytes, int]]
+) -> None:
+    """Checked in place (the parts' MD5s match: no read-back): the probe reads the object by
+    range, finds the last box running past its end, fails the upload and drops the object."""
+    settings = make_settings(**s3_overrides(s3_server, f"hostile-{uuid.uuid4().hex[:8]}"))
+    upgrade(settings.database_url)
+    data = hostile["truncated.mp4"][0]
+    with TestClient(create_app(settings)) as client:
+        reporter = role_headers(client)["reporter"]
+        services: Any = client.app.state.services  # type: ignore[attr-defined]
+        sha = hashlib.sha256(data).hexdigest()
+        media = {"size": len(data), "sha256": sha, "filename": "cut.mp4"}
+        event = {"event_id": "cut-direct", "media": media, "transfer": "direct"}
+        opened = client.post("/v1/events", json=event, headers=reporter).json()
+        (part,) = opened["direct"]["parts"]
+        httpx.put(part["url"], content=data).raise_for_status()
+        md5 = [{"number": 1, "md5": hashlib.md5(data).hexdigest()}]
+        url = opened["direct"]["complete_url"]
+        answer = client.post(url, json={"parts": md5}, headers=reporter)
+        assert _refused(answer, 422)["error"] == "bad_media"
+        assert "truncated" in answer.json()["detail"]
+        assert not services.store.exists(original_key(sha))
+        with services.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Submission)) == 0
+        head = client.head(opened["upload_url"], headers={**reporter, **TUS})
+        assert head.status_code == 410

@@ -329,3 +329,18 @@ def test_a_content_length_of_5000_digits_is_413(api: Api) -> None:
         headers={"Content-Type": "application/json", "Content-Length": "9" * 5000},
     )
     refused(answer, 413, "too_large")
+
+
+def test_strings_longer_than_their_columns_are_422(api: Api) -> None:
+    admin = api.headers["admin"]
+    user = {"username": "long-name", "role": "officer", "password": "long enough pw"}
+    answer = api.client.post(
+        "/v1/staff/users", json={**user, "display_name": "x" * 101}, headers=admin
+    )
+    refused(answer, 422, "invalid_request")  # PostgreSQL's varchar(100) once made it a 500
+    device = {"device_id": "cam-long", "owner": "o", "model": "m", "public_key": "A" * 65}
+    refused(api.client.post("/v1/devices", json=device, headers=admin), 422, "invalid_request")
+    fits = api.client.post(
+        "/v1/staff/users", json={**user, "display_name": "x" * 100}, headers=admin
+    )
+    assert fits.status_code == 201, fits.text
