@@ -104,7 +104,7 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise MediaError(f"the image is {width}x{height}, over the pixel limit", 413)
-            if im.format == "JPEG":
+            if im.format in ("JPEG", "MPO"):  # MPO: a phone's JPEG with a second picture
                 # Decoded at the decoder's 1/8 scale: the whole scan is read (a truncated
                 # file fails here with a 422, not later in the worker) for a 64th of the
                 # pixels' cost.
