@@ -258,3 +258,25 @@ def test_a_truncated_clip_sent_direct_to_s3_is_refused_in_place(
             assert session.scalar(select(func.count()).select_from(Submission)) == 0
         head = client.head(opened["upload_url"], headers={**reporter, **TUS})
         assert head.status_code == 410
+
+
+@pytest.mark.integration
+def test_a_part_sent_again_at_its_planned_size_completes(
+    make_settings: Callable[..., Any], s3_server: Any
+) -> None:
+    """A part first sent short, then again whole: SeaweedFS lists both (S3 keeps the last),
+    in no set order; the planned size picks the right one, every time."""
+    settings = make_settings(**s3_overrides(s3_server, f"resend-{uuid.uuid4().hex[:8]}"))
+    upgrade(settings.database_url)
+    with TestClient(create_app(settings)) as client:
+        reporter = role_headers(client)["reporter"]
+        for n in range(4):
+            data = PHOTO + bytes([n])  # four originals, four multipart uploads
+            media = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            event = {"event_id": f"resend-{n}", "media": media, "transfer": "direct"}
+            opened = client.post("/v1/events", json=event, headers=reporter).json()
+            (part,) = opened["direct"]["parts"]
+            httpx.put(part["url"], content=data[:100]).raise_for_status()
+            httpx.put(part["url"], content=data).raise_for_status()
+            done = client.post(opened["direct"]["complete_url"], headers=reporter)
+            assert done.status_code == 200 and done.json()["submission_id"], done.text
