@@ -120,7 +120,7 @@ class DirectUploads:
             direct = session.get(DirectUpload, upload_id)
             found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
         key, multipart_id, part_size = found or self._begin(upload_id, length, sha256)
-        have = self._parts_held(key, multipart_id) if found else {}
+        have = self._parts_held(key, multipart_id, length, part_size) if found else {}
         expires = now() + self.url_ttl
         parts = []
         for number, offset, size in part_spans(length, part_size):
@@ -164,8 +164,13 @@ class DirectUploads:
                 return direct.key, direct.multipart_id, direct.part_size
         return key, multipart_id, part_size
 
-    def _parts_held(self, key: str, multipart_id: str) -> Held:
-        """Part number -> (ETag, size) of the parts the store holds."""
+    def _parts_held(self, key: str, multipart_id: str, length: int, part_size: int) -> Held:
+        """Part number -> (ETag, size) of the parts the store holds.
+
+        A part sent again replaces the earlier one in S3 and MinIO, but SeaweedFS lists both
+        (in no set order): of several, the one of the size the plan gives the part is taken,
+        else a part re-sent at the right size after a wrong one could never be completed."""
+        planned = {n: size for n, _, size in part_spans(length, part_size)}
         held: Held = {}
         marker: str | None = None
         while True:
@@ -173,7 +178,10 @@ class DirectUploads:
                 self.store.bucket, key, multipart_id, part_number_marker=marker
             )
             for part in listed.parts:
-                held[part.part_number] = (part.etag, int(part.size or 0))
+                number, size = part.part_number, int(part.size or 0)
+                kept, want = held.get(number), planned.get(number)
+                if kept is None or kept[1] != want or size == want:
+                    held[number] = (part.etag, size)
             if not listed.is_truncated:
                 return held
             marker = listed.next_part_number_marker
@@ -307,7 +315,7 @@ class DirectUploads:
         from minio.error import S3Error
 
         try:
-            held = self._parts_held(key, multipart_id)
+            held = self._parts_held(key, multipart_id, length, part_size)
         except S3Error as exc:
             # Assembled already by a request that died before taking the object in.
             if exc.code == "NoSuchUpload" and self.store.exists(key):
