@@ -17,6 +17,7 @@ from api import (
     offload,
     openapi,
     ops,
+    refuse,
     routes_abuse,
     routes_cases,
     routes_direct,
@@ -78,12 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         # Refuse an upload that announces itself as too large before reading any of it.
-        length = request.headers.get("content-length")
+        length = limits.declared_length(request.headers.get("content-length"))
         if (
             request.method == "POST"
-            and length
-            and length.isdigit()
-            and int(length) > settings.max_upload_bytes + MULTIPART_OVERHEAD
+            and length is not None
+            and length > settings.max_upload_bytes + MULTIPART_OVERHEAD
         ):
             return JSONResponse(
                 {
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_limit=settings.max_json_bytes,
         event_limit=settings.max_event_bytes,
     )
+    app.add_middleware(refuse.RefuseNul)  # outermost: before any route or middleware reads
     app.include_router(routes_events.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_submissions.router)

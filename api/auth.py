@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
 from ingest.identity import AuthError, Caller
+from ingest.signing import HEADERS
 from ingest.upload_tokens import UploadTokens, is_upload_token
 
 
@@ -19,10 +20,16 @@ def request_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+CREDENTIAL_HEADERS = ("authorization", *(h.lower() for h in HEADERS))
+"""Sent twice, a credential header is ambiguous (which nonce, which timestamp was signed?)."""
+
+
 async def caller(request: Request, services: ServicesDep) -> Caller:
     # Each check reads the database (and a device's writes its nonce): in a worker thread,
     # never on the event loop, which serves every other request meanwhile.
     identity = services.identity
+    if twice := [h for h in CREDENTIAL_HEADERS if len(request.headers.getlist(h)) > 1]:
+        raise AuthError(400, "duplicate_header", f"{', '.join(twice)}: each is sent once")
     if "rw-signature" in request.headers:
         device = await run_in_threadpool(
             identity.verify_device, request.headers, request.method, request_path(request)

@@ -6,6 +6,7 @@ Infinity or 1e999, nesting and huge integers refused with a 422, never a 500."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -29,6 +30,20 @@ thread costs more than the parse (every event and completion has one)."""
 DRAIN_BYTES = 32 * 1024 * 1024
 """An oversized body up to this size is read and dropped before the 413, so the client sees
 the answer instead of a reset connection; a larger one is answered at once."""
+
+
+LENGTH = re.compile(rb"[0-9]+")
+MAX_DIGITS = 19
+"""Past this many digits a length is over every limit (and ``int`` refuses 4,300)."""
+
+
+def declared_length(value: bytes | str | None) -> int | None:
+    """``Content-Length`` as a number: None when absent or not ASCII digits (``str.isdigit``
+    takes '²'); one of over 19 digits counts as 10**19, over every limit."""
+    raw = value.encode("latin-1") if isinstance(value, str) else value
+    if not raw or not LENGTH.fullmatch(raw):
+        return None
+    return int(raw) if len(raw) <= MAX_DIGITS else 10**MAX_DIGITS
 
 
 class OffLoopJSONRequest(Request):
@@ -74,9 +89,9 @@ class BodyLimit:
         if limit is None:
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > limit:
-            if int(length) <= DRAIN_BYTES:
+        length = declared_length(dict(scope["headers"]).get(b"content-length"))
+        if length is not None and length > limit:
+            if length <= DRAIN_BYTES:
                 await _drain(receive)
             await _too_large(limit, send)
             return

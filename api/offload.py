@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from api.refuse import check_strings
 from ingest.tracks import TrackError, TrackFormat, parse
 
 T = TypeVar("T")
@@ -94,7 +95,10 @@ def parse_json(body: bytes) -> Any:
     if _too_many_values(body):
         raise json.JSONDecodeError(f"the JSON holds over {MAX_VALUES} values", "", 0)
     try:
-        return json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
+        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
+        if b"\\u" in body or b"\xed" in body:  # only an escape or raw CESU-8 makes either
+            check_strings(value)
+        return value
     except json.JSONDecodeError as exc:  # without the document: it may be megabytes
         raise json.JSONDecodeError(exc.msg, "", 0) from None
     except RecursionError:

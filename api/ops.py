@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api import health
 from api.deps import ServicesDep
+from api.limits import declared_length
 from ingest.observed import DatabaseCollector, QueueDepth
 from telemetry.metrics import exposition, metrics
 
@@ -96,10 +97,10 @@ def _count(request: Request, route: str, response: Response, start: float) -> No
     m, method, status = metrics(), request.method, response.status_code
     m.requests.labels(route, method, str(status)).inc()
     m.request_seconds.labels(route, method).observe(time.perf_counter() - start)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and status < 300:
+    length = declared_length(request.headers.get("content-length"))
+    if length is not None and status < 300:
         protocol = UPLOAD_CHUNKS.get((method, route)) or ONE_REQUEST_UPLOADS.get((method, route))
         if protocol is not None:
-            m.upload_bytes.labels(protocol).inc(int(length))
+            m.upload_bytes.labels(protocol).inc(length)
     if method == "HEAD" and route == "/v1/uploads/{upload_id}" and status == 200:
         m.upload_resumptions.inc()

@@ -38,6 +38,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem}}
 ANSWER_DAYS = 30
 MAX_EXCLUDED = 1000
+MAX_OFFSET = 1_000_000_000
+"""Past any real queue, and far inside the 64-bit OFFSET both databases take (a larger number
+is a 422 here, not an overflow in the driver)."""
 
 
 Near = Annotated[str | None, Query(max_length=100, description="lat,lon,km")]
@@ -80,7 +83,7 @@ def list_cases(
     min_confidence: Confidence = None,
     near: Near = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CaseList:
     """Cases by status, the oldest answer deadline first (the queue is ``status=candidate``)."""
     where = filters(violation, since, until, min_confidence, near)

@@ -195,7 +195,7 @@ async def upload_bytes(
     if signed and not digest:
         raise AuthError(401, "missing_signature", "RW-Content-SHA256 is required")
     body: AsyncIterator[bytes] = request.stream()
-    if checksum := request.headers.get("upload-checksum"):
+    if checksum := tus.single(request.headers, "upload-checksum"):
         body = tus.checked(body, *tus.parse_checksum(checksum))
     state = await services.uploads.append(caller, upload_id, offset, body, digest)
     return Response(status_code=204, headers=_headers(state))

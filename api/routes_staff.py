@@ -39,14 +39,16 @@ class NewUser(BaseModel):
     username: str = Field(pattern=r"^[A-Za-z0-9._-]{2,64}$")
     role: Literal["officer", "supervisor", "admin"]
     password: str = Field(min_length=8, max_length=200)
-    display_name: str = ""
+    display_name: str = Field(default="", max_length=100)  # the column's width
 
 
 class NewDevice(BaseModel):
     device_id: str = Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")
     owner: str = Field(min_length=1, max_length=200)
     model: str = Field(min_length=1, max_length=200)
-    public_key: str | None = Field(default=None, description="Ed25519, base64; else generated.")
+    public_key: str | None = Field(
+        default=None, max_length=64, description="Ed25519, base64; else generated."
+    )
 
 
 class DeviceCredentialOut(BaseModel):

@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from api.auth import ReporterDep
 from api.deps import ServicesDep, SessionDep
+from api.refuse import clean_text
 from api.schemas import JobOut, Problem, SubmissionCreated, SubmissionOut
 from api.staff_auth import AnyStaff
 from ingest.abuse import check_rate
 from ingest.db import Reporter, Submission
 from ingest.media import MediaError
 from ingest.submissions import VIOLATIONS, Declared
+from ingest.timebounds import SPAN, plausible
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
@@ -56,6 +58,13 @@ async def create_submission(
         raise HTTPException(422, "give both latitude and longitude, or neither")
     if taken_at is not None and taken_at.tzinfo is None:
         raise HTTPException(422, "taken_at needs a time zone (e.g. 2026-11-23T08:15:00+08:00)")
+    if taken_at is not None and not plausible(taken_at):
+        raise HTTPException(422, f"taken_at must lie from {SPAN}")
+    try:
+        clean_text(file.filename, "the file name")
+        clean_text(joint_with, "joint_with")
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     s = services.settings
     with services.sessions() as session:  # 429 with Retry-After past the reporter's limit
         check_rate(session, "reporter", caller.id, s.rate_limit_reporter, s.rate_limit_window_s)

@@ -5,9 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from ingest.submissions import Violation
+from ingest.timebounds import SPAN, plausible
+
+
+def _plausible(at: datetime) -> datetime:
+    if not plausible(at):
+        raise ValueError(f"the time must lie from {SPAN}")
+    return at
+
+
+EvidenceTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""A time with its zone, from 1970 to 2100: refused (422) outside, never stored."""
 
 
 class PartsIn(BaseModel):
@@ -62,11 +80,11 @@ class EventIn(BaseModel):
         description="Unique per sender; re-sending it never makes a second report.",
     )
     trigger: Literal["button", "automatic"] | None = None
-    device_time: AwareDatetime | None = None
-    clip_start: AwareDatetime | None = Field(
+    device_time: EvidenceTime | None = None
+    clip_start: EvidenceTime | None = Field(
         default=None, description="Time of the clip's first frame."
     )
-    taken_at: AwareDatetime | None = Field(default=None, description="Reporter's declared time.")
+    taken_at: EvidenceTime | None = Field(default=None, description="Reporter's declared time.")
     taken_at_source: TimeSource | None = Field(
         default=None, description="How the declared time was found."
     )

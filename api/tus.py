@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,25 +18,37 @@ from ingest.uploads import UploadError
 TUS = "1.0.0"
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
 CHUNK_TYPE = "application/offset+octet-stream"
+OFFSET = re.compile(r"[0-9]{1,19}")
+"""ASCII digits only (``str.isdigit`` also takes '²', which ``int`` refuses) and at most 19 of
+them: no upload is longer, and ``int`` refuses over 4,300 digits with a ValueError."""
+
+
+def single(headers: Headers, name: str) -> str | None:
+    """The one value of header ``name``: sent twice (``Upload-Offset: 0`` and ``: 2``) it is
+    ambiguous, and the request is refused rather than one of them picked."""
+    values = headers.getlist(name)
+    if len(values) > 1:
+        raise UploadError(400, "duplicate_header", f"{name} is sent {len(values)} times")
+    return values[0] if values else None
 
 
 def require_tus(headers: Headers) -> None:
     """A tus request must name the protocol version; a missing or other one is a 412."""
-    version = headers.get("tus-resumable")
+    version = single(headers, "tus-resumable")
     if version != TUS:
         said = f"Tus-Resumable {version!r}" if version else "no Tus-Resumable header"
         raise UploadError(412, "tus_version", f"{said}: this server speaks tus {TUS}")
 
 
 def chunk_offset(headers: Headers) -> int:
-    value = headers.get("upload-offset")
-    if value is None or not value.isdigit():
+    value = single(headers, "upload-offset")
+    if value is None or not OFFSET.fullmatch(value):
         raise UploadError(400, "bad_offset", "Upload-Offset must be a non-negative integer")
     return int(value)
 
 
 def require_chunk_type(headers: Headers) -> None:
-    if headers.get("content-type", "").split(";")[0].strip().lower() != CHUNK_TYPE:
+    if (single(headers, "content-type") or "").split(";")[0].strip().lower() != CHUNK_TYPE:
         raise UploadError(415, "content_type", f"use Content-Type: {CHUNK_TYPE}")
 
 

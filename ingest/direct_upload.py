@@ -108,14 +108,13 @@ class DirectUploads:
         key, multipart_id, part_size = found or self._begin(
             upload_id, length, sha256, declared, filename
         )
-        if declared is not None and declared.size != part_size:
-            declared = None  # (never: the event, and so the part size, is the upload's own)
-        have = self._parts_held(key, multipart_id) if found else {}
+        have = self._parts_held(key, multipart_id, length, part_size) if found else {}
         expires = now() + self.url_ttl
+        # Declared CRC32s are signed into each URL: the store takes no other bytes.
+        crcs = declared.crc32 if declared and declared.size == part_size else None
         parts = []
         for number, offset, size in part_spans(length, part_size):
-            # Declared CRC32s are signed into each URL: the store takes no other bytes.
-            crc = declared.crc32[number - 1] if declared else None
+            crc = crcs[number - 1] if crcs else None
             url = presign_part(
                 self._s3, self.store.bucket, key, number, multipart_id, self.url_ttl, crc
             )
@@ -137,9 +136,8 @@ class DirectUploads:
         declared: PartChecksums | None,
         filename: str | None,
     ) -> tuple[str, str, int]:
-        # The parts are assembled where the original will live (its metadata given now), so
-        # accepting it costs the store no copy; only when that key already holds the (checked)
-        # original do they go to a staging key of their own, never over a stored original.
+        # Assembled where the original will live (its metadata given now): no copy to accept
+        # it; a staging key of their own when that key holds the original (never assembled over).
         key = original_key(sha256)
         headers = sealed_at_start(sha256, filename)
         if self.store.exists(key):
@@ -161,8 +159,13 @@ class DirectUploads:
                 return direct.key, direct.multipart_id, direct.part_size
         return key, multipart_id, part_size
 
-    def _parts_held(self, key: str, multipart_id: str) -> Held:
-        """Part number -> (ETag, size) of the parts the store holds."""
+    def _parts_held(self, key: str, multipart_id: str, length: int, part_size: int) -> Held:
+        """Part number -> (ETag, size) of the parts the store holds.
+
+        A part sent again replaces the earlier one in S3 and MinIO, but SeaweedFS lists both
+        (in no set order): of several, the one of the size the plan gives the part is taken,
+        else a part re-sent at the right size after a wrong one could never be completed."""
+        planned = {n: size for n, _, size in part_spans(length, part_size)}
         held: Held = {}
         marker: str | None = None
         while True:
@@ -170,7 +173,10 @@ class DirectUploads:
                 self.store.bucket, key, multipart_id, part_number_marker=marker
             )
             for part in listed.parts:
-                held[part.part_number] = (part.etag, int(part.size or 0))
+                number, size = part.part_number, int(part.size or 0)
+                kept, want = held.get(number), planned.get(number)
+                if kept is None or kept[1] != want or size == want:
+                    held[number] = (part.etag, size)
             if not listed.is_truncated:
                 return held
             marker = listed.next_part_number_marker
@@ -316,7 +322,7 @@ class DirectUploads:
         from minio.error import S3Error
 
         try:
-            held = self._parts_held(key, multipart_id)
+            held = self._parts_held(key, multipart_id, length, part_size)
         except S3Error as exc:
             # Assembled already by a request that died before taking the object in.
             if exc.code == "NoSuchUpload" and self.store.exists(key):

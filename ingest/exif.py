@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from ingest.timebounds import plausible
+
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, DATETIME, OFFSET_TIME = 0x9003, 0x9011, 0x0132, 0x9010
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON = 1, 2, 3, 4
@@ -78,7 +80,8 @@ def _gps_time(gps: dict[int, Any]) -> datetime | None:
         if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
             return None
         offset = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-        return (day + offset).replace(tzinfo=UTC)
+        stamp = (day + offset).replace(tzinfo=UTC)
+        return stamp if plausible(stamp) else None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
 
@@ -135,10 +138,14 @@ def read(path: Path, default_zone: str = DEFAULT_ZONE, gps_time: bool = True) ->
             continue
         zone = _offset(sub.get(offset))
         if zone is not None:
+            if not plausible(local.replace(tzinfo=zone)):
+                continue  # a placeholder (0001:01:01) or a forged stamp: no capture time
             return PhotoFacts(
                 local.replace(tzinfo=zone), latitude, longitude, "exif_offset", None, place_source
             )
         name = (zone_at(*place) if place else None) or default_zone
+        if not plausible(local.replace(tzinfo=ZoneInfo(name))):
+            continue
         return PhotoFacts(
             local.replace(tzinfo=ZoneInfo(name)),
             latitude,

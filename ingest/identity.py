@@ -26,6 +26,10 @@ from ingest.signing import HEADERS, MAX_SKEW_S, NONCE, canonical, new_keypair, v
 from ingest.signing import verify as verify_signature
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+"""Unix seconds as ASCII digits: a longer number is no clock's (and past 10**308 it is no
+float either, so the skew could not even be computed)."""
 
 
 class AuthError(Refused):
@@ -138,10 +142,13 @@ class Identity:
         if missing:
             raise AuthError(401, "missing_signature", f"missing headers: {', '.join(missing)}")
         device_id, key_id = values["RW-Device"] or "", values["RW-Key-Id"] or ""
-        try:
-            timestamp = int(values["RW-Timestamp"] or "")
-        except ValueError:
-            raise AuthError(401, "bad_timestamp", "RW-Timestamp must be Unix seconds") from None
+        if not DEVICE_ID.fullmatch(device_id):  # never registered: no need to ask the database
+            raise AuthError(401, "unknown_device", "RW-Device is not a registered device id")
+        if not KEY_ID.fullmatch(key_id):
+            raise AuthError(401, "unknown_key", "RW-Key-Id is not a key id")
+        if not TIMESTAMP.fullmatch(values["RW-Timestamp"] or ""):
+            raise AuthError(401, "bad_timestamp", "RW-Timestamp must be Unix seconds")
+        timestamp = int(values["RW-Timestamp"] or "")
         nonce = values["RW-Nonce"] or ""
         if not NONCE.match(nonce):
             raise AuthError(401, "bad_nonce", "RW-Nonce: 16-64 characters of [A-Za-z0-9_-]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -95,6 +97,26 @@ def probe(
     return _probe_video(path, content_type, max_video_seconds)
 
 
+MAX_SCANS = 100
+"""A progressive JPEG has about ten scans (a phone's MPO twice that, with its thumbnail);
+libjpeg sets no limit of its own."""
+SOS = b"\xff\xda"
+
+
+def _jpeg_scans(source: Path | BinaryIO) -> int:
+    """Start-of-scan markers in the file (0xFF is stuffed as FF 00 inside scan data, so an
+    FF DA there is a marker; stray ones in metadata only add a few)."""
+    with source.open("rb") if isinstance(source, Path) else contextlib.nullcontext(source) as fh:
+        was = fh.tell()  # a stream's reader (Pillow's) is where it left it afterwards
+        fh.seek(0)
+        count, tail = 0, b""
+        while block := fh.read(1 << 20):
+            count += (tail + block).count(SOS)
+            tail = block[-1:]
+        fh.seek(was)
+    return count
+
+
 def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
     from PIL import Image
 
@@ -103,7 +125,17 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise MediaError(f"the image is {width}x{height}, over the pixel limit", 413)
-            im.verify()
+            if im.format in ("JPEG", "MPO"):  # MPO: a phone's JPEG with a second picture
+                # Decoded at the decoder's 1/8 scale: the whole scan is read (a truncated
+                # file fails here with a 422, not later in the worker) for a 64th of the
+                # pixels' cost. Each scan of a progressive JPEG passes over every block
+                # whatever the scale: 50,000 tiny scans cost 13 s, so they are counted first.
+                if (scans := _jpeg_scans(path)) > MAX_SCANS:
+                    raise MediaError(f"the photo has {scans} scans, over {MAX_SCANS}", 422)
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                im.load()
+            else:
+                im.verify()  # PNG: every chunk and its CRC, to IEND
     except MediaError:
         raise
     except Image.DecompressionBombError as exc:
@@ -113,8 +145,43 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
     return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
 
 
+ISO_TYPES = ("video/mp4", "video/quicktime")
+MAX_BOXES = 10_000
+
+
+def _cut_short(fh: BinaryIO) -> bool:
+    """Whether an MP4/MOV's top-level box claims more bytes than the file has: an upload cut
+    off mid-way (with the index first, its first frames still decode; the worker would find
+    the rest missing). Anything the walk cannot read is left to the decoder."""
+    end = fh.seek(0, io.SEEK_END)
+    at = 0
+    for _ in range(MAX_BOXES):
+        if at + 8 > end:
+            return False
+        fh.seek(at)
+        head = fh.read(16)
+        size = int.from_bytes(head[:4], "big")
+        if size == 1 and len(head) == 16:  # a 64-bit size follows the type
+            size = int.from_bytes(head[8:16], "big")
+        if size < 8:  # 0: to the end of the file; else not a box the walk can read
+            return False
+        if at + size > end:
+            return True
+        at += size
+    return False
+
+
 def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -> MediaInfo:
     import av
+
+    if content_type in ISO_TYPES:
+        if isinstance(path, Path):
+            with path.open("rb") as fh:
+                cut = _cut_short(fh)
+        else:
+            cut, _ = _cut_short(path), path.seek(0)
+        if cut:
+            raise MediaError("the video is truncated: its last box runs past the file's end", 422)
 
     # An MP4/MOV describes its streams in its header (moov): opening it needs no look at the
     # frames. FFmpeg's stream analysis would still decode the first frame once more (for
@@ -122,7 +189,7 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
     # 8.5 ms); its decoder skips every frame here, and the one decode below is the check.
     # Containers without such a header (TS, and AVI/MKV whose analysis finds streams by
     # reading) open as before.
-    fast = content_type in ("video/mp4", "video/quicktime")
+    fast = content_type in ISO_TYPES
     skip_all: Any = [{"skip_frame": "all"}]  # (PyAV's stub says list[str]; it takes dicts)
     try:
         with av.open(
@@ -134,6 +201,14 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]
+            # What the container declares is refused before a frame is decoded, and the
+            # decoder refuses a larger frame than it declared (an 8200x8200 first frame costs
+            # seconds and hundreds of MB to decode only to be refused).
+            declared = stream.codec_context.width * stream.codec_context.height
+            if declared > MAX_PIXELS:
+                w, h = stream.codec_context.width, stream.codec_context.height
+                raise MediaError(f"the video's frame size {w}x{h} is not plausible", 422)
+            stream.codec_context.options = {"max_pixels": str(MAX_PIXELS)}
             # One decoding thread: a probe decodes one frame, and the API probes many uploads
             # at once; FFmpeg's own threads (cores + 1 per probe) only add start-up and
             # switching (single-threaded: 44 against 56 ms a 1080p probe, less CPU).

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
+from ingest.timebounds import SPAN, as_utc
 from rules.facts import Point as Point
 from rules.facts import position_at as position_at
 
@@ -197,7 +198,8 @@ def _gpx(data: str) -> list[Point]:
                 if p.time is None:
                     raise TrackError(f"GPX point at {p.latitude},{p.longitude} has no time")
                 at = p.time if p.time.tzinfo else p.time.replace(tzinfo=UTC)
-                points.append(Point(at.astimezone(UTC), p.latitude, p.longitude, p.speed))
+                where = f"GPX point at {p.latitude},{p.longitude}"
+                points.append(Point(_utc(at, where), p.latitude, p.longitude, p.speed))
     return points
 
 
@@ -225,8 +227,18 @@ def _json(data: str) -> list[Point]:
             raise TrackError(f"point {i}: {exc!r}; {expected}") from exc
         if at.tzinfo is None:
             raise TrackError(f"point {i}: time {p['time']!r} has no time zone")
-        points.append(Point(at.astimezone(UTC), point.latitude, point.longitude, point.speed_mps))
+        utc = _utc(at, f"point {i}")
+        points.append(Point(utc, point.latitude, point.longitude, point.speed_mps))
     return points
+
+
+def _utc(at: datetime, where: str) -> datetime:
+    """The fix's time in UTC; a time outside the plausible span is refused (year 1 at +14:00
+    is not even an instant Python can hold in UTC)."""
+    utc = as_utc(at)
+    if utc is None:
+        raise TrackError(f"{where}: time {at.isoformat()} is not from {SPAN}")
+    return utc
 
 
 def _finite(value: Any) -> float:

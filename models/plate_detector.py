@@ -34,8 +34,10 @@ class OnnxPlateDetector:
         canvas = np.zeros((self.size, self.size, 3), dtype=np.uint8)
         canvas[pad_y : pad_y + nh, pad_x : pad_x + nw] = cv2.resize(image, (nw, nh))
         rgb = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
-        tensor = (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-        return np.ascontiguousarray(tensor), scale, float(pad_x), float(pad_y)
+        # the bytes laid out in planes first, then one float pass (the same tensor, faster)
+        tensor = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None]).astype(np.float32)
+        tensor /= 255.0
+        return tensor, scale, float(pad_x), float(pad_y)
 
     def detect(self, image: Image) -> list[PlateDetection]:
         tensor, scale, pad_x, pad_y = self._letterbox(image)

@@ -20,6 +20,7 @@ import numpy as np
 from ingest.media import MediaInfo
 from models.types import Image
 from rules import ClipFacts
+from workers.beside import Beside
 from workers.frames import H264, Frame, frames_at, run_ffmpeg
 from workers.recognise import Analysis, Candidate, box_at
 from workers.scene import detect_lanes
@@ -231,9 +232,43 @@ def build(
     """The package of one candidate; ``frames`` from the decoding pass (``KeptFrames``) or
     :func:`keyframes` (decoded here if not given), ``key_times`` where the clip may be cut."""
     times = moments(candidate, info)
+    beside = Beside()  # the clip is cut (by an ffmpeg process) while the frames are drawn
+    try:
+        clip = (
+            beside.submit(trim_clip, source, candidate.t_start, candidate.t_end, key_times)
+            if info.kind == "video"
+            else None
+        )
+        files = _package(analysis, candidate, source, info, facts, times, frames)
+        if clip is not None:
+            name = f"{_stem(candidate)}_clip.mp4"
+            files.append(EvidenceFile("clip", name, "video/mp4", clip.result()))
+    finally:
+        beside.close()
+    meta = json.dumps(metadata(candidate, facts, context, times), ensure_ascii=False, indent=2)
+    files.append(EvidenceFile("metadata", "metadata.json", "application/json", meta.encode()))
+    listing = json.dumps(manifest(files, context), ensure_ascii=False, indent=2)
+    files.append(EvidenceFile("manifest", "manifest.json", "application/json", listing.encode()))
+    return files
+
+
+def _stem(candidate: Candidate) -> str:
+    return candidate.key.replace(":", "_").replace("@", "-")
+
+
+def _package(
+    analysis: Analysis,
+    candidate: Candidate,
+    source: Path,
+    info: MediaInfo,
+    facts: ClipFacts,
+    times: dict[str, float],
+    frames: dict[float, Frame] | None,
+) -> list[EvidenceFile]:
+    """The keyframes (annotated and raw) and the plate crop of one candidate."""
     if frames is None or not all(t in frames for t in times.values()):
         frames = frames_at(source, info, list(times.values()))
-    stem = candidate.key.replace(":", "_").replace("@", "-")
+    stem = _stem(candidate)
     files = []
     for moment, pts in times.items():
         frame = frames[pts]
@@ -254,11 +289,4 @@ def build(
         crop = analysis.plate_crops[best.key]
         png = cv2.imencode(".png", cv2.resize(crop, None, fx=2, fy=2))[1].tobytes()
         files.append(EvidenceFile("plate_crop", f"{stem}_plate.png", "image/png", png))
-    if info.kind == "video":
-        clip = trim_clip(source, candidate.t_start, candidate.t_end, key_times)
-        files.append(EvidenceFile("clip", f"{stem}_clip.mp4", "video/mp4", clip))
-    meta = json.dumps(metadata(candidate, facts, context, times), ensure_ascii=False, indent=2)
-    files.append(EvidenceFile("metadata", "metadata.json", "application/json", meta.encode()))
-    listing = json.dumps(manifest(files, context), ensure_ascii=False, indent=2)
-    files.append(EvidenceFile("manifest", "manifest.json", "application/json", listing.encode()))
     return files

@@ -4,7 +4,7 @@ with the plate voted over the vehicle's sightings."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +19,7 @@ from workers.frames import Frame
 from workers.proposals import RoadsideDetector
 from workers.road_text import read_road_text
 from workers.scene import Scene, steady_view
-from workers.sightings import Observer, PlateObservation
+from workers.sightings import Observed, Observer, PlateObservation
 from workers.vehicles import VehicleClass, fuse, plate_colour
 from workers.voting import group, merged_alternatives, vote
 
@@ -234,6 +234,44 @@ def candidates(
     ]
 
 
+LAG = 2
+"""Frames the main thread runs ahead of the plates read beside it (workers.beside): a frame
+where the whole frame is searched for plates, or several plates are read, takes the thread
+beside longer than the main thread takes for the next frame (a frame whose vehicles are
+carried costs it a few milliseconds)."""
+
+
+@dataclass
+class _Best:
+    """The best sighting of each plate so far (by track, else by text) and the frames that
+    show them: only these frames stay in memory."""
+
+    sightings: dict[int | str, PlateObservation] = field(default_factory=dict)
+    frames: dict[int, Image] = field(default_factory=dict)
+
+
+def take(analysis: Analysis, models: ModelSet, best: _Best, frame: Frame, seen: Observed) -> None:
+    """What ``frame`` showed: its road scene (and the text painted in a bus lane where it has
+    one), its plates read (beside the models)."""
+    analysis.scenes[frame.pts] = seen.scene
+    if seen.scene.bus_line is not None:
+        text, confidence = read_road_text(frame.image, seen.scene, models.text)
+        if text:
+            analysis.road_text[frame.pts] = (text, confidence)
+    analysis.unread.update(seen.unread)
+    for obs in seen.observations:
+        analysis.observations.append(obs)
+        key: int | str = obs.track_id if obs.track_id is not None else obs.text.text
+        if key not in best.sightings or obs.weight > best.sightings[key].weight:
+            best.sightings[key] = obs
+            best.frames[obs.frame_index] = frame.image
+            analysis.plate_crops[obs.key] = seen.crops[obs.key]
+    wanted = {o.frame_index for o in best.sightings.values()}
+    best.frames = {i: im for i, im in best.frames.items() if i in wanted}
+    kept = {o.key for o in best.sightings.values()}
+    analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
+
+
 def analyse(
     models: ModelSet,
     frames: Iterable[Frame],
@@ -249,36 +287,28 @@ def analyse(
     its clocks; else made for the clip)."""
     analysis = Analysis()
     observer = Observer(models, fps, view, roadside)
-    best: dict[int | str, PlateObservation] = {}
-    frame_images: dict[int, Image] = {}
+    best = _Best()
     sightings: dict[int, list[tuple[float, Vehicle]]] = defaultdict(list)
-    for frame in frames:
-        seen = observer.observe(frame)
-        analysis.frames += 1
-        analysis.height, analysis.width = frame.image.shape[:2]
-        analysis.vehicles += len(seen.vehicles)
-        analysis.scenes[frame.pts] = seen.scene
-        if seen.scene.bus_line is not None:
-            text, confidence = read_road_text(frame.image, seen.scene, models.text)
-            if text:
-                analysis.road_text[frame.pts] = (text, confidence)
-        analysis.unread.update(seen.unread)
-        for vehicle in seen.vehicles:
-            if vehicle.track_id is not None:
-                sightings[vehicle.track_id].append((frame.pts, vehicle))
-        for obs in seen.observations:
-            analysis.observations.append(obs)
-            key: int | str = obs.track_id if obs.track_id is not None else obs.text.text
-            if key not in best or obs.weight > best[key].weight:
-                best[key] = obs
-                frame_images[obs.frame_index] = frame.image
-                analysis.plate_crops[obs.key] = seen.crops[obs.key]
-        wanted = {o.frame_index for o in best.values()}
-        frame_images = {i: im for i, im in frame_images.items() if i in wanted}
-        kept = {o.key for o in best.values()}
-        analysis.plate_crops = {k: c for k, c in analysis.plate_crops.items() if k in kept}
-        if on_frame is not None:
-            on_frame(frame)
+    waiting: deque[tuple[Frame, Observed]] = deque()
+    """The last frames, whose plates are taken ``LAG`` frames later (read beside meanwhile)."""
+    try:
+        for frame in frames:
+            seen = observer.observe(frame)
+            waiting.append((frame, seen))
+            if len(waiting) > LAG:
+                take(analysis, models, best, *waiting.popleft())
+            analysis.frames += 1
+            analysis.height, analysis.width = frame.image.shape[:2]
+            analysis.vehicles += len(seen.vehicles)
+            for vehicle in seen.vehicles:
+                if vehicle.track_id is not None:
+                    sightings[vehicle.track_id].append((frame.pts, vehicle))
+            if on_frame is not None:
+                on_frame(frame)
+        while waiting:
+            take(analysis, models, best, *waiting.popleft())
+    finally:
+        observer.close()
     analysis.looks = {
         "vehicles": observer.vehicle_looks,
         "scene": observer.scene_looks,
@@ -288,7 +318,7 @@ def analyse(
     analysis.sightings = dict(sightings)
     analysis.plate_groups = plate_groups(analysis.observations)
     analysis.best_frames = {
-        g.best.frame_index: frame_images[g.best.frame_index] for g in analysis.plate_groups
+        g.best.frame_index: best.frames[g.best.frame_index] for g in analysis.plate_groups
     }
     return analysis
 

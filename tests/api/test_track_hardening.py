@@ -34,6 +34,12 @@ GOOD = {"time": "094737", "lat": "5251.0093", "lon": "00518.8170", "date": "2008
         ({"lon": "1e999"}, "position"),
         ({"date": "000000"}, "no such time"),
         ({"time": "256199"}, "no such time"),
+        # A second later (a fix repeated at the same time is dropped before it is judged):
+        ({"time": "094738", "lat": "9959.0000"}, "out of range"),  # 99 degrees north
+        ({"time": "094738", "lon": "18500.0000"}, "out of range"),
+        ({"time": "094738", "lat": "0000.0000", "lon": "00000.0000"}, "0,0"),
+        ({"lat": "5261.0000"}, "under 60"),
+        ({"date": "311399"}, "no such time"),
     ],
 )
 def test_checksum_valid_rmc_with_impossible_fields(
@@ -72,3 +78,22 @@ def test_real_receiver_log_is_taken(client: TestClient, device: DeviceCredential
     with services.sessions() as session:
         upload = session.get(Upload, answer.json()["upload_id"])
         assert upload is not None and len(upload.event["track_points"]) == 145
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "\x01" * 64,
+        "$GPRMC" + "," * 50_000,
+        "garbage\r\n" * 1000,
+        _sentence("GPRMC,,V,,,,,,,,,"),
+    ],
+)
+def test_nmea_garbage_has_no_fix(client: TestClient, device: DeviceCredential, data: str) -> None:
+    track = {"format": "nmea", "data": data}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-junk", track=track))
+    assert (answer.status_code, answer.json()["error"]) == (422, "bad_track"), answer.text
+    nul = {"format": "nmea", "data": "\x00" * 64}  # refused with the JSON: no text holds one
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-nul", track=nul))
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request"), answer.text

@@ -110,3 +110,21 @@ def test_void_or_broken_gps_is_no_place(tmp_path: Path) -> None:
     assert exif.read(zero).place_source is None
     plain = whereabouts(PLAIN, "image", Declared(latitude=22.5, longitude=114.0, taken_at=START))
     assert (plain.time_source, plain.place_source) == ("reporter", "reporter")
+
+
+@pytest.mark.parametrize(
+    "stamp,offset,gps",
+    [
+        ("0001:01:01 00:00:00", "+14:00", {}),  # before datetime.min in UTC: once a 500
+        ("0001:01:01 00:00:00", None, SHENZHEN),  # the camera clock read in Asia/Shanghai
+        ("9999:12:31 23:59:59", "-12:00", {}),  # after datetime.max in UTC
+        ("1969:12:31 23:59:59", "+00:00", {}),  # before 1970: a reset clock's placeholder
+        (None, None, {**SHENZHEN, 29: "2150:01:01", 7: (1.0, 2.0, 3.0)}),  # a GPS stamp
+    ],
+)
+def test_capture_times_out_of_range_are_no_time(
+    tmp_path: Path, stamp: str | None, offset: str | None, gps: dict[int, Any]
+) -> None:
+    facts = exif.read(_with_exif(tmp_path / "f.jpg", stamp, offset, gps))
+    assert (facts.taken_at, facts.time_source) == (None, None)
+    assert (facts.latitude is not None) == bool(gps)  # the place still counts
