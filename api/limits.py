@@ -1,5 +1,6 @@
 """What one request may cost: a body-size limit for JSON routes (413), and JSON bodies parsed
-off the event loop (in a thread, or for a large body in another process), strictly: no NaN,
+off the event loop (a small one in place, a larger one in a thread, a large one in another
+process), strictly: no NaN,
 Infinity or 1e999, nesting and huge integers refused with a 422, never a 500."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ DIRECT_COMPLETE = "/direct/complete"
 """JSON under the upload paths: up to 10,000 part digests (bounded like an event)."""
 EVENT_PATH = "/v1/events"
 """The one JSON body that may carry a whole GPS track."""
+ON_LOOP_BYTES = 16 * 1024
+"""A JSON body this small is parsed where it is (tens of microseconds): sending it to a
+thread costs more than the parse (every event and completion has one)."""
 DRAIN_BYTES = 32 * 1024 * 1024
 """An oversized body up to this size is read and dropped before the 413, so the client sees
 the answer instead of a reset connection; a larger one is answered at once."""
@@ -46,7 +50,9 @@ class OffLoopJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
-            if len(body) > IN_PROCESS_BYTES:
+            if len(body) <= ON_LOOP_BYTES:
+                self._json = parse_json(body)
+            elif len(body) > IN_PROCESS_BYTES:
                 self._json = await run_in_process(parse_json, body)
             else:
                 self._json = await run_in_threadpool(parse_json, body)

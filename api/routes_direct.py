@@ -67,7 +67,14 @@ def plan_out(plan: DirectPlan) -> DirectPlanOut:
         upload_id=plan.upload_id,
         part_size=plan.part_size,
         parts=[
-            PartOut(number=p.number, offset=p.offset, size=p.size, url=p.url, done=p.done)
+            PartOut(
+                number=p.number,
+                offset=p.offset,
+                size=p.size,
+                url=p.url,
+                done=p.done,
+                headers=p.headers,
+            )
             for p in plan.parts
         ],
         urls_expire_at=plan.urls_expire_at,

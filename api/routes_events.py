@@ -21,6 +21,7 @@ from api.tus import TUS
 from cases.services import Services
 from ingest.abuse import check_rate
 from ingest.db import Upload
+from ingest.direct_parts import checksum_problem
 from ingest.identity import AuthError, Caller
 from ingest.upload_tokens import UploadTokens
 from ingest.uploads import UploadError, UploadState
@@ -64,6 +65,11 @@ async def _event_record(event: EventIn) -> dict[str, Any]:
     event loop: a long track takes seconds)."""
     stored = event.model_dump(mode="json", exclude={"track", "media", "transfer"})
     stored["filename"] = event.media.filename
+    if (parts := event.media.parts) is not None:  # part CRC32s for direct uploads (6.3)
+        problem = checksum_problem(event.media.size, parts.size, len(parts.crc32))
+        if problem is not None:
+            raise UploadError(422, "bad_parts", problem)
+        stored["parts"] = parts.model_dump(mode="json")
     if event.track is not None:
         points = await parse_track(event.track.data, event.track.format)
         if isinstance(points, str):
@@ -87,39 +93,48 @@ async def open_event(
     """Announce an event and its media; get the upload to send the bytes to. Re-sending the
     same ``event_id`` returns the same upload (with the offset reached), or its report. A new
     event past the sender's rate limit is refused with 429 and ``Retry-After``."""
-    await run_in_threadpool(_check_rate, services, caller.kind, caller.id, event.event_id)
+    if event.track is not None:  # a rate check before a track's parse (seconds, for a long one)
+        await run_in_threadpool(_check_rate, services, caller.kind, caller.id, event.event_id)
     stored = await _event_record(event)
     if caller.kind == "device":  # the signed request names the media's SHA-256: attested
         stored["attested_key_id"] = request.headers.get("rw-key-id")
-    state = await run_in_threadpool(
-        services.uploads.open,
-        caller,
-        event.event_id,
-        event.media.size,
-        event.media.sha256,
-        stored,
+    # The rest in one worker thread (each trip to one costs more than a small step there).
+    state, out = await run_in_threadpool(
+        _open, services, caller, event, stored, event.track is None
     )
     response.status_code = 201 if state.created else 200
     location = str(request.url_for("upload_offset", upload_id=state.id))
     response.headers.update({**_headers(state), "Location": location})
-    out = _out(state)
     out.location = location
-    if state.state == "open":
-        issued = await run_in_threadpool(UploadTokens(services.sessions).issue, state.id)
-        out.upload_token, out.upload_token_expires_at = issued.token, issued.expires_at
-        if event.transfer == "direct":
-            out.direct = await _direct_plan(services, caller, state.id)
     return out
 
 
-async def _direct_plan(services: Services, caller: Caller, upload_id: str) -> DirectPlanOut | None:
+def _open(
+    services: Services, caller: Caller, event: EventIn, stored: dict[str, Any], rate: bool
+) -> tuple[UploadState, UploadOut]:
+    """The rate check (``rate``: not done yet), the upload, its token and the direct plan."""
+    if rate:
+        _check_rate(services, caller.kind, caller.id, event.event_id)
+    state = services.uploads.open(
+        caller, event.event_id, event.media.size, event.media.sha256, stored
+    )
+    out = _out(state)
+    if state.state == "open":
+        issued = UploadTokens(services.sessions).issue(state.id)
+        out.upload_token, out.upload_token_expires_at = issued.token, issued.expires_at
+        if event.transfer == "direct":
+            out.direct = _direct_plan(services, caller, state.id)
+    return state, out
+
+
+def _direct_plan(services: Services, caller: Caller, upload_id: str) -> DirectPlanOut | None:
     """The plan of section 6.3 in the event's answer (one request fewer), unless the store
     is a local folder or the upload already has tus bytes (the client then asks as before)."""
     direct = routes_direct.for_services(services)
     if direct is None:
         return None
     try:
-        plan = await run_in_threadpool(direct.plan, caller, upload_id, keep_alive=False)
+        plan = direct.plan(caller, upload_id, keep_alive=False)
     except UploadError:
         return None
     return routes_direct.plan_out(plan)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from ingest.submissions import Violation
 from ingest.timebounds import SPAN, plausible
@@ -21,11 +28,25 @@ EvidenceTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
 """A time with its zone, from 1970 to 2100: refused (422) outside, never stored."""
 
 
+class PartsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = Field(description="Part size in bytes (5 MiB to 5 GiB; the last part less).")
+    crc32: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{6}==$")]] = Field(
+        max_length=10_000,
+        description="Each part's CRC32 (IEEE, as zlib), base64 of its 4 big-endian bytes.",
+    )
+
+
 class MediaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     size: int = Field(gt=0, description="Bytes of the original file.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex SHA-256 of it.")
     filename: str | None = Field(default=None, max_length=255)
+    parts: PartsIn | None = Field(
+        default=None,
+        description="v2, direct uploads: the file cut in parts of this size and each part's "
+        "CRC32; the part URLs then require it (section 6.3). Optional.",
+    )
 
 
 class TrackIn(BaseModel):
@@ -84,6 +105,10 @@ class PartOut(BaseModel):
     size: int
     url: str = Field(description="Presigned PUT URL: send the part's bytes there as they are.")
     done: bool = Field(description="The store already holds this part: skip it.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers to send with the PUT as they are (signed into the URL).",
+    )
 
 
 class DirectPlanOut(BaseModel):

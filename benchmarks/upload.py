@@ -13,26 +13,36 @@ object's SHA-256 and media and takes it in; ``--mode tus``: v1, every chunk thro
 Both sides send 8 MiB parts (the server's plan), ``--parallel-parts`` at a time (the dashcam
 client's default, 1), each sender from its own client made before the timing; the API runs as
 deployed (2 processes, ``--workers``), warmed up by a few untimed uploads.
+A watchdog prints every thread's stack if a run is stuck (``--watchdog-s``) or killed (SIGTERM),
+and stops the servers it started.
 Rounds alternate ABBA so a drifting machine load favours neither side. Prints uploads/s, MB/s,
-p50/p95 latency over all rounds and the ratios to the raw PUT.
+p50/p95 latency over all rounds, the ratios to the raw PUT, and the CPU seconds of each side
+(senders, the API's processes, the store, the database's backends).
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
+import os
+import signal
 import statistics
+import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from harness.processes import api_server, group_cpu_seconds, settle
-from harness.servers import postgres_database, seaweed_s3
+import urllib3
+
+from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
+from harness.servers import database_backends, postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
 from ingest.identity import Identity
@@ -114,6 +124,36 @@ def database(kind: str, work: Path) -> Iterator[str]:
         yield url
 
 
+def watchdog(seconds: float, on_stuck: list[Callable[[], None]]) -> None:
+    """Past ``seconds``, or on SIGTERM: print every thread's stack (where the run is stuck),
+    stop the servers it started (``on_stuck``) and exit 124."""
+
+    def fire(*_: object) -> None:
+        faulthandler.dump_traceback(all_threads=True)
+        for stop in on_stuck:
+            with suppress(OSError):
+                stop()
+        os._exit(124)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    signal.signal(signal.SIGTERM, fire)
+
+
+@contextmanager
+def api_log_on_failure(work: Path) -> Iterator[None]:
+    """A run that fails prints the end of the API's log (it lives in the run's temporary
+    folder, gone afterwards)."""
+    try:
+        yield
+    except BaseException:
+        log = work / "api.log"
+        if log.exists():
+            print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
+
+
 def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
@@ -123,6 +163,14 @@ def summarise(latencies: list[float], wall: float, total_bytes: int) -> dict[str
         "p95_s": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 3),
         "wall_s": round(wall, 2),
     }
+
+
+def database_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this run's database (none for
+    SQLite: its work is in the API's processes)."""
+    if not url.startswith("postgresql"):
+        return {}
+    return {pid: process_cpu_seconds(pid) for pid in database_backends(url)}
 
 
 def timed(fn: Any, items: list[Any], workers: int) -> tuple[list[float], float]:
@@ -170,7 +218,16 @@ def main() -> None:
         "load drifts during the run favours neither side; figures are over all rounds",
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--watchdog-s",
+        type=float,
+        default=1200,
+        help="past this, print every thread's stack, stop the servers and exit 124 (a stuck "
+        "run shows where)",
+    )
     args = parser.parse_args()
+    on_stuck: list[Callable[[], None]] = []  # what a stuck or killed run must not leave running
+    watchdog(args.watchdog_s, on_stuck)
 
     with tempfile.TemporaryDirectory(prefix="rw-bench-") as tmp:
         work = Path(tmp)
@@ -183,6 +240,7 @@ def main() -> None:
         every = [*rounds, warm_clips]  # round r's clips, then the warm-up's (r = rounds)
         total = sum(c.stat().st_size for clips in rounds for c in clips)
         with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
+            on_stuck.append(lambda: os.kill(s3.pid, signal.SIGKILL))
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
             settings = {
                 "data_dir": work / "var",
@@ -206,8 +264,22 @@ def main() -> None:
 
             # One S3 client per sender, made before the timing, as each device has its own
             # client (a shared one's connection pool holds 10: the rest would reconnect).
+            # minio's own pool, but a 120 s read timeout (its default is 300 s, retried 5
+            # times): a stalled request fails within the dashcam client's time, not after 30 min.
             raws = [
-                Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
+                Minio(
+                    s3.endpoint,
+                    s3.access_key,
+                    s3.secret_key,
+                    secure=False,
+                    http_client=urllib3.PoolManager(
+                        timeout=urllib3.Timeout(connect=10, read=120),
+                        maxsize=10,
+                        retries=urllib3.Retry(
+                            total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                        ),
+                    ),
+                )
                 for _ in range(args.clients)
             ]
             raws[0].make_bucket("bench-raw")
@@ -222,9 +294,10 @@ def main() -> None:
                     num_parallel_uploads=args.parallel_parts,
                 )
 
-            with api_server(settings, work, args.workers) as api:
+            with api_log_on_failure(work), api_server(settings, work, args.workers) as api:
                 base = f"http://127.0.0.1:{api.port}"  # type: ignore[attr-defined]
                 pgid: int = api.pgid  # type: ignore[attr-defined]
+                on_stuck.append(lambda: os.killpg(pgid, signal.SIGKILL))
                 # Each device has its client before it reports, as the raw side has its S3
                 # client before it puts: neither side's timing includes making a client.
                 devices = [
@@ -234,6 +307,9 @@ def main() -> None:
                         chunk_size=args.chunk_mib << 20,
                         timeout=120,
                         parallel_parts=args.parallel_parts,
+                        # A failure that persists ends the run (with the API's log) in a minute
+                        # or two instead of thirty retries with backoff that look like a hang.
+                        max_failures=6,
                     )
                     for cred in creds
                 ]
@@ -257,16 +333,25 @@ def main() -> None:
                 raw_lat: list[float] = []
                 ours_lat: list[float] = []
                 raw_wall = ours_wall = 0.0
-                # CPU seconds per side: the senders (this process) and the API's processes.
-                cpu = {side: {"clients": 0.0, "api": 0.0} for side in ("raw", "ours")}
+                # CPU seconds per side: the senders (this process), the API's processes, the
+                # store (SeaweedFS) and the database's backends (PostgreSQL, on this machine).
+                cpu = {
+                    side: {"clients": 0.0, "api": 0.0, "store": 0.0, "database": 0.0}
+                    for side in ("raw", "ours")
+                }
                 for r in range(args.rounds):
                     items = [(r, i) for i in range(args.clients)]
                     sides = [(put, raw_lat, "raw"), (report, ours_lat, "ours")]
                     for fn, latencies, side in sides if r % 4 in (0, 3) else sides[::-1]:
                         mine, api_cpu = time.process_time(), group_cpu_seconds(pgid)
+                        store_cpu, db_cpu = process_cpu_seconds(s3.pid), database_cpu(url)
                         lat, wall = timed(fn, items, args.clients)
                         cpu[side]["clients"] += time.process_time() - mine
                         cpu[side]["api"] += group_cpu_seconds(pgid) - api_cpu
+                        cpu[side]["store"] += process_cpu_seconds(s3.pid) - store_cpu
+                        cpu[side]["database"] += sum(
+                            cpu_s - db_cpu.get(pid, 0.0) for pid, cpu_s in database_cpu(url).items()
+                        )
                         latencies.extend(lat)
                         if side == "raw":
                             raw_wall += wall
@@ -304,7 +389,7 @@ def main() -> None:
         r = result[name]
         print(f"{name:10}{r['uploads_per_s']:>10}{r['mb_per_s']:>8}{r['p50_s']:>8}{r['p95_s']:>8}")
     print(f"ratio protocol/raw PUT (MB/s): {result['ratio']}, p95: {result['p95_ratio']}")
-    print(f"CPU seconds, all rounds (senders, API processes): {result['cpu_s']}")
+    print(f"CPU seconds, all rounds (senders, API processes, store, database): {result['cpu_s']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 

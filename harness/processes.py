@@ -106,6 +106,15 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by one process (all its threads; Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def settle(pgid: int, busy: float = 0.05, interval: float = 0.5, timeout: float = 30) -> None:
     """Wait until a process group (a server and its helpers, still starting a worker pool or
     importing) uses less than ``busy`` of a core, or ``timeout`` passes."""

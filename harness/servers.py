@@ -37,6 +37,8 @@ class S3Server:
     endpoint: str
     access_key: str
     secret_key: str
+    pid: int = 0
+    """The server's process (its CPU time can be read from ``/proc``)."""
 
 
 def weed_exe() -> str:
@@ -80,7 +82,7 @@ def seaweed_s3(data_dir: Path) -> Iterator[S3Server]:
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_port(ports["s3.port"], 60)
-        server = S3Server(f"127.0.0.1:{ports['s3.port']}", access, secret)
+        server = S3Server(f"127.0.0.1:{ports['s3.port']}", access, secret, proc.pid)
         _wait_s3_ready(server)
         yield server
     finally:
@@ -105,6 +107,17 @@ def _wait_s3_ready(server: S3Server, timeout: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def database_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends now connected to ``url``'s database (a local
+    server: their CPU time can be read from ``/proc``)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))
+        return [int(pid) for (pid,) in rows]
 
 
 @contextmanager

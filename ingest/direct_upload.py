@@ -16,11 +16,9 @@ multipart upload per upload, and completing twice answers the same submission) a
 from __future__ import annotations
 
 import contextlib
-import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,48 +27,34 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.db import DirectUpload, MediaObject, Upload, now
-from ingest.direct_check import Held, content_type_of, fetch_sha256, parts_match, seal
+from ingest.direct_check import (
+    Held,
+    content_type_of,
+    fetch_sha256,
+    parts_match,
+    seal,
+    sealed_at_start,
+)
+from ingest.direct_parts import (
+    CHECKSUM_HEADER,
+    DEFAULT_PART,
+    Claim,
+    DirectPlan,
+    Part,
+    PartChecksums,
+    part_size_for,
+    part_spans,
+    presign_part,
+)
 from ingest.identity import Caller
 from ingest.media import MediaError, sniff
 from ingest.store import S3Store
 from ingest.submissions import Accepted, Declared, Intake, original_key
 from ingest.uploads import UploadError, UploadState, declared_of, state_of
 
-S3_MIN_PART = 5 << 20
-"""S3 refuses parts under 5 MiB except the last."""
-DEFAULT_PART = 8 << 20
-MAX_PARTS = 10_000
 CHECK_LEASE = timedelta(minutes=5)
 """A request that died while checking holds the upload no longer than this."""
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    number: int
-    offset: int
-    size: int
-    url: str
-    done: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DirectPlan:
-    upload_id: str
-    part_size: int
-    parts: tuple[Part, ...]
-    urls_expire_at: datetime
-    submission_id: str | None = None
-
-
-def part_size_for(length: int, preferred: int = DEFAULT_PART) -> int:
-    """Parts of ``preferred`` bytes, larger only when S3's 10,000-part limit needs it."""
-    return max(preferred, S3_MIN_PART, math.ceil(length / MAX_PARTS))
-
-
-def part_spans(length: int, part_size: int) -> list[tuple[int, int, int]]:
-    """(part number, offset, size) of each part; S3 numbers parts from 1."""
-    count = max(1, math.ceil(length / part_size))
-    return [(n + 1, n * part_size, min(part_size, length - n * part_size)) for n in range(count)]
+__all__ = ["DEFAULT_PART", "DirectPlan", "DirectUploads", "Part", "part_size_for", "part_spans"]
 
 
 class DirectUploads:
@@ -113,42 +97,53 @@ class DirectUploads:
             if upload.state == "complete":
                 return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
             length, sha256 = upload.length, upload.sha256
+            declared = PartChecksums.of_event(upload.event)
+            filename = upload.event.get("filename")
             if upload.offset > 0:
                 raise UploadError(
                     409, "tus_in_progress", "this upload already has tus bytes; resume with PATCH"
                 )
             direct = session.get(DirectUpload, upload_id)
             found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
-        key, multipart_id, part_size = found or self._begin(upload_id, length, sha256)
+        key, multipart_id, part_size = found or self._begin(
+            upload_id, length, sha256, declared, filename
+        )
         have = self._parts_held(key, multipart_id, length, part_size) if found else {}
         expires = now() + self.url_ttl
+        # Declared CRC32s are signed into each URL: the store takes no other bytes.
+        crcs = declared.crc32 if declared and declared.size == part_size else None
         parts = []
         for number, offset, size in part_spans(length, part_size):
-            url = self._s3.get_presigned_url(
-                "PUT",
-                self.store.bucket,
-                key,
-                expires=self.url_ttl,
-                extra_query_params={"partNumber": str(number), "uploadId": multipart_id},
+            crc = crcs[number - 1] if crcs else None
+            url = presign_part(
+                self._s3, self.store.bucket, key, number, multipart_id, self.url_ttl, crc
             )
             held = have.get(number)
-            parts.append(Part(number, offset, size, url, held is not None and held[1] == size))
+            done = held is not None and held[1] == size
+            parts.append(
+                Part(number, offset, size, url, done, {CHECKSUM_HEADER: crc} if crc else {})
+            )
         if keep_alive:  # sending through the store keeps it alive
             with self.sessions.begin() as session:
                 self._owned(session, caller, upload_id).expires_at = now() + self.ttl
         return DirectPlan(upload_id, part_size, tuple(parts), expires)
 
-    def _begin(self, upload_id: str, length: int, sha256: str) -> tuple[str, str, int]:
-        # The parts are assembled where the original will live, so accepting it costs the
-        # store no copy; only when that key already holds the (checked) original do they go
-        # to a staging key of their own, never over a stored original.
+    def _begin(
+        self,
+        upload_id: str,
+        length: int,
+        sha256: str,
+        declared: PartChecksums | None,
+        filename: str | None,
+    ) -> tuple[str, str, int]:
+        # Assembled where the original will live (its metadata given now): no copy to accept
+        # it; a staging key of their own when that key holds the original (never assembled over).
         key = original_key(sha256)
+        headers = sealed_at_start(sha256, filename)
         if self.store.exists(key):
-            key = f"staging/{upload_id}"
-        part_size = part_size_for(length, self.preferred_part)
-        multipart_id = self._s3._create_multipart_upload(
-            self.store.bucket, key, {"Content-Type": "application/octet-stream"}
-        )
+            key, headers = f"staging/{upload_id}", {"Content-Type": "application/octet-stream"}
+        part_size = declared.size if declared else part_size_for(length, self.preferred_part)
+        multipart_id = self._s3._create_multipart_upload(self.store.bucket, key, headers)
         try:
             with self.sessions.begin() as session:
                 session.add(
@@ -216,9 +211,9 @@ class DirectUploads:
                         .values(checking_since=None)
                     )
 
-    def _claim(self, caller: Caller, upload_id: str) -> tuple[str, str, int] | None:
+    def _claim(self, caller: Caller, upload_id: str) -> Claim | None:
         """Only one request completes an upload at a time (a conditional update of the
-        caller's own record); the multipart upload's key, id and part size."""
+        caller's own record); what checking it needs, read in the same transaction."""
         with self.sessions.begin() as session:
             owned = select(Upload.id).where(Upload.id == upload_id, Upload.owner == caller.owner)
             taken = session.execute(
@@ -234,32 +229,44 @@ class DirectUploads:
                 .values(checking_since=now())
                 .returning(DirectUpload.key, DirectUpload.multipart_id, DirectUpload.part_size)
             ).one_or_none()
-            return None if taken is None else (taken[0], taken[1], int(taken[2]))
+            if taken is None:
+                return None
+            key, multipart_id, part_size = taken[0], taken[1], int(taken[2])
+            upload = self._owned(session, caller, upload_id)  # (410: the claim is undone)
+            # Every URL of this upload was signed with its declared CRC32s (from its event).
+            crcs = PartChecksums.of_event(upload.event)
+            return Claim(
+                key,
+                multipart_id,
+                part_size,
+                upload.length,
+                upload.sha256,
+                declared_of(caller, upload),
+                upload.event.get("filename"),
+                crcs is not None and crcs.size == part_size,
+            )
 
     def _check_and_accept(
         self,
         caller: Caller,
         upload_id: str,
-        claimed: tuple[str, str, int],
+        claimed: Claim,
         part_md5: dict[int, str],
     ) -> UploadState:
-        key, multipart_id, part_size = claimed
-        with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            length, expected = upload.length, upload.sha256
-            declared, filename = declared_of(caller, upload), upload.event.get("filename")
+        key, multipart_id, part_size, length, expected, declared, filename, crc_signed = claimed
         held = self._assemble(upload_id, key, multipart_id, length, part_size)
         in_place = (
             held is not None
             and key == original_key(expected)
-            and parts_match(held, part_spans(length, part_size), part_md5)
+            and (crc_signed or parts_match(held, part_spans(length, part_size), part_md5))
         )
         # One ranged reader for the sniff and the probe: its first block serves both.
         reader = self.store.open_ranged(key, length) if in_place else None
         sniffed = sniff(reader.peek(512)[:512]) if reader is not None else None
         try:
             if reader is not None and sniffed is not None and sniffed[0] == "video":
-                seal(self.store, key, expected, sniffed[1], "parts")
+                if self.store.stat(key).sha256 != expected:  # begun without the metadata
+                    seal(self.store, key, expected, sniffed[1], "parts")
                 accepted = self.intake.accept_stored(
                     reader, length, filename, declared, caller.owner, expected
                 )

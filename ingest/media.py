@@ -6,7 +6,7 @@ import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 MediaKind = Literal["image", "video"]
 
@@ -183,8 +183,21 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
         if cut:
             raise MediaError("the video is truncated: its last box runs past the file's end", 422)
 
+    # An MP4/MOV describes its streams in its header (moov): opening it needs no look at the
+    # frames. FFmpeg's stream analysis would still decode the first frame once more (for
+    # H.264, to guess the decoder's delay), doubling the probe's cost (1080p: 17 against
+    # 8.5 ms); its decoder skips every frame here, and the one decode below is the check.
+    # Containers without such a header (TS, and AVI/MKV whose analysis finds streams by
+    # reading) open as before.
+    fast = content_type in ISO_TYPES
+    skip_all: Any = [{"skip_frame": "all"}]  # (PyAV's stub says list[str]; it takes dicts)
     try:
-        with av.open(str(path) if isinstance(path, Path) else path, "r") as container:
+        with av.open(
+            str(path) if isinstance(path, Path) else path,
+            "r",
+            options={"probesize": "32"} if fast else None,
+            stream_options=skip_all if fast else None,
+        ) as container:
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]

@@ -14,6 +14,7 @@ import random
 import ssl
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from ingest.direct_parts import part_size_for
 from ingest.signing import sign_headers
 from ingest.store import sha256_file
 
@@ -89,6 +91,26 @@ def _resumable(response: httpx.Response) -> bool:
     if response.status_code in RETRYABLE or response.status_code == 409:
         return response.status_code != 409 or "offset_mismatch" in response.text
     return response.status_code == 401 and "clock_skew" in response.text
+
+
+def digests(clip: Path, part_size: int) -> tuple[str, list[str]]:
+    """The file's SHA-256 and each part's CRC32 (base64 of its 4 big-endian bytes), in one
+    read of the file."""
+    sha, crcs, block = hashlib.sha256(), list[str](), 1 << 20
+    with clip.open("rb", buffering=0) as fh:
+        while True:
+            crc, got = 0, 0
+            while got < part_size:
+                data = fh.read(min(block, part_size - got))
+                if not data:
+                    break
+                sha.update(data)
+                crc, got = zlib.crc32(data, crc), got + len(data)
+            if got or not crcs:
+                crcs.append(base64.b64encode(crc.to_bytes(4, "big")).decode())
+            if got < part_size:
+                break
+    return sha.hexdigest(), crcs
 
 
 class DashcamClient:
@@ -198,12 +220,19 @@ class DashcamClient:
     ) -> Reported:
         """Report one clip (with its GPS track): open the event, upload, resume as needed.
         ``direct``: send the bytes straight to the store (protocol v2, S3 mode servers)."""
-        size, sha256 = clip.stat().st_size, sha256_file(clip)
+        size = clip.stat().st_size
+        media: dict[str, Any] = {"size": size, "filename": clip.name}
+        if direct:  # v2: each part's CRC32 too, from the same read (section 6.3)
+            part_size = part_size_for(size)
+            media["sha256"], crc32 = digests(clip, part_size)
+            media["parts"] = {"size": part_size, "crc32": crc32}
+        else:
+            media["sha256"] = sha256_file(clip)
         event: dict[str, Any] = {
             "event_id": event_id or uuid.uuid4().hex,
             "trigger": trigger,
             "device_time": datetime.now(UTC).isoformat(),
-            "media": {"size": size, "sha256": sha256, "filename": clip.name},
+            "media": media,
         }
         if direct:  # v2: the plan comes in the answer (a server without S3 answers it null)
             event["transfer"] = "direct"
@@ -270,11 +299,19 @@ class DashcamClient:
                     return Reported(head.headers["RW-Submission-Id"], upload_id, resumes + 1)
                 offset, resumes = int(head.headers["Upload-Offset"]), resumes + 1
 
-    def _send_part(self, clip: Path, part: dict[str, Any]) -> dict[str, Any]:
-        """Send one part (unless the store has it) with ``Content-MD5``; its number and MD5."""
-        with clip.open("rb") as fh:
+    def _send_part(self, clip: Path, part: dict[str, Any]) -> dict[str, Any] | None:
+        """Send one part unless the store has it: with the headers the plan names (its CRC32,
+        signed into the URL), or else with ``Content-MD5``; its number and MD5 (None: its
+        CRC32 was declared instead)."""
+        signed = part.get("headers") or {}
+        if signed and part["done"]:
+            return None
+        with clip.open("rb", buffering=0) as fh:
             fh.seek(part["offset"])
             data = fh.read(part["size"])
+        if signed:  # the store checks the body against the CRC32 in the URL's signature
+            self.store.put(part["url"], content=data, headers=signed).raise_for_status()
+            return None
         md5 = hashlib.md5(data, usedforsecurity=False)  # transport integrity, per part
         if not part["done"]:
             headers = {"Content-MD5": base64.b64encode(md5.digest()).decode()}
@@ -304,9 +341,12 @@ class DashcamClient:
                 # parallel_parts at a time, each with its MD5: the store refuses a part that
                 # arrives changed, and the digests let the server check the file in place.
                 parts = plan["parts"]
-                with ThreadPoolExecutor(max(1, min(self.parallel_parts, len(parts)))) as pool:
-                    digests = list(pool.map(lambda part: self._send_part(clip, part), parts))
-                body = json.dumps({"parts": digests}).encode()
+                if self.parallel_parts > 1 and len(parts) > 1:
+                    with ThreadPoolExecutor(min(self.parallel_parts, len(parts))) as pool:
+                        sent = list(pool.map(lambda part: self._send_part(clip, part), parts))
+                else:  # one at a time: no pool of threads to start
+                    sent = [self._send_part(clip, part) for part in parts]
+                body = json.dumps({"parts": [d for d in sent if d is not None]}).encode()
                 done = self._retrying(
                     "POST", f"{plan_path}/complete", body, {"Content-Type": "application/json"}
                 )
