@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from ingest.errors import Refused
@@ -30,7 +32,12 @@ CODES = {
     415: "unsupported_media_type",
     422: "invalid_request",
     429: "too_many_requests",
+    503: "unavailable",
 }
+RETRY_BUSY_S = 2
+"""``Retry-After`` when every database connection was busy for the pool's whole wait."""
+RETRY_DOWN_S = 10
+"""``Retry-After`` when the database could not be reached or refused the work."""
 EXCERPT = 200
 """The most characters of any text taken from the request that an error answer repeats."""
 MAX_FIELD_ERRORS = 20
@@ -85,6 +92,20 @@ def install(app: FastAPI) -> None:
         code = CODES.get(exc.status_code, f"http_{exc.status_code}")
         body = problem(code, str(exc.detail))
         return JSONResponse(body, exc.status_code, exc.headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        detail = "every database connection stayed busy; send the request again"
+        headers = {"Retry-After": str(RETRY_BUSY_S)}
+        return JSONResponse(problem("unavailable", detail), 503, headers)
+
+    @app.exception_handler(OperationalError)
+    async def _down(_request: Request, _exc: OperationalError) -> JSONResponse:
+        # the database unreachable, restarting or out of connections: the request's
+        # transaction did not commit, so it is safe to send again (the protocol is idempotent)
+        detail = "the database is unavailable; send the request again"
+        headers = {"Retry-After": str(RETRY_DOWN_S)}
+        return JSONResponse(problem("unavailable", detail), 503, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

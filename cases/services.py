@@ -58,7 +58,12 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            settings.db_pool_size,
+            settings.db_pool_overflow,
+            settings.db_pool_timeout_s,
+        )
         sessions = make_sessionmaker(engine)
         store = make_store(settings)
         dispatcher = make_dispatcher(settings)

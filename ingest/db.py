@@ -317,7 +317,10 @@ class Upload(Base):
     __table_args__ = (UniqueConstraint("owner", "event_id", name="uq_uploads_owner_event"),)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, pool_size: int = 10, pool_overflow: int = 20, pool_timeout_s: float = 10.0
+) -> Engine:
+    """An engine for ``url``; the pool figures apply to PostgreSQL (SQLite opens a file)."""
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     if url.startswith("sqlite"):
@@ -332,7 +335,13 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_overflow,
+        pool_timeout=pool_timeout_s,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:

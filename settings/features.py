@@ -14,6 +14,13 @@ class DatabaseSettings(BaseModel):
     data_dir: Path = Path("var")
     database_url: str = ""
     """SQLAlchemy URL; empty means ``sqlite:///{data_dir}/roadwitness.db``."""
+    db_pool_size: int = Field(10, ge=1, le=1000)
+    """PostgreSQL connections each process keeps open."""
+    db_pool_overflow: int = Field(20, ge=0, le=1000)
+    """Further connections a process may open at a peak (closed again when returned)."""
+    db_pool_timeout_s: float = Field(10.0, gt=0, le=300)
+    """How long a request waits for a free connection before it is answered 503 with
+    ``Retry-After`` (the API's thread pool has 40 threads per process: more than the pool)."""
 
     @property
     def is_postgres(self) -> bool:
