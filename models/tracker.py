@@ -15,6 +15,10 @@ optimal assignment (Jonker-Volgenant, ``lap``) that refuses any pair costing mor
 stage's limit. The thresholds, the order of every step and the arithmetic (float32 boxes,
 float64 filter) are those of ultralytics' BYTETracker, which this replaces without torch, so
 the track ids stay the same (tests/models/test_tracker.py compares the two on real footage).
+
+The costs are never fused with the detection scores: the IoU times a faint vehicle's score
+(0.3) could never reach the 0.3 an unconfirmed track needs, so small distant vehicles were
+never tracked.
 """
 
 from __future__ import annotations
@@ -47,10 +51,9 @@ SECOND_LIMIT = 0.5
 """Most cost (1 - IoU) of a pair in stage 2: a faint box must overlap its track well."""
 UNCONFIRMED_LIMIT = 0.7
 DUPLICATE_LIMIT = 0.15
-"""A confirmed and a lost track closer than this (1 - IoU) are one vehicle: the younger goes.
-No score fusion anywhere: the IoU times a faint vehicle's score (0.3) could never reach the 0.3
-an unconfirmed track needs, so small distant vehicles were never tracked."""
+"""A tracked and a lost track closer than this (1 - IoU) are one vehicle: the younger goes."""
 REMOVED_MEMORY = 1000
+"""How many dropped track ids are remembered (ByteTrack's ``removed_stracks``)."""
 
 Boxes = npt.NDArray[np.float64]
 
