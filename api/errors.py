@@ -8,6 +8,7 @@ as JSON at all).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from ingest.errors import Refused
 from ingest.uploads import UploadError
@@ -49,6 +51,19 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 
 def problem(code: str, detail: str, **more: Any) -> dict[str, Any]:
     return {"error": code, "detail": excerpt(detail, 1000), **more}
+
+
+async def send_problem(
+    send: Send, status: int, code: str, detail: str, close: bool = False
+) -> None:
+    """The error body sent straight from ASGI middleware, before any route (or FastAPI's
+    handlers) runs."""
+    body = json.dumps(problem(code, detail)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _message(err: dict[str, Any]) -> str:

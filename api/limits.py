@@ -5,7 +5,6 @@ Infinity or 1e999, nesting and huge integers refused with a 422, never a 500."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -15,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import send_problem
 from api.offload import IN_PROCESS_BYTES, parse_json, run_in_process
 
 UPLOAD_PATHS = ("/v1/uploads", "/v1/submissions")
@@ -135,16 +134,4 @@ async def _drain(receive: Receive) -> None:
 
 
 async def _too_large(limit: int, send: Send) -> None:
-    body = json.dumps(problem("too_large", f"the body is over the {limit} byte limit")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 413, "too_large", f"the body is over the {limit} byte limit", True)

@@ -10,12 +10,13 @@ before any route runs), and a NUL or lone surrogate in any JSON string or key
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import send_problem
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 BAD_TEXT = "a NUL character or a lone UTF-16 surrogate"
@@ -70,16 +71,4 @@ class RefuseNul:
         if where is None:
             await self.app(scope, receive, send)
             return
-        detail = f"the request's {where} holds a NUL byte"
-        body = json.dumps({"error": "bad_request", "detail": detail})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body.encode()})
+        await send_problem(send, 400, "bad_request", f"the request's {where} holds a NUL byte")
