@@ -179,7 +179,8 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
             with path.open("rb") as fh:
                 cut = _cut_short(fh)
         else:
-            cut, _ = _cut_short(path), path.seek(0)
+            cut = _cut_short(path)
+            path.seek(0)
         if cut:
             raise MediaError("the video is truncated: its last box runs past the file's end", 422)
 

@@ -41,11 +41,11 @@ def initiate(measurement: npt.NDArray[np.float32]) -> tuple[Array, Array]:
     std = [
         2 * POSITION_WEIGHT * h,
         2 * POSITION_WEIGHT * h,
-        1e-2,
+        ASPECT_NOISE[0],
         2 * POSITION_WEIGHT * h,
         10 * VELOCITY_WEIGHT * h,
         10 * VELOCITY_WEIGHT * h,
-        1e-5,
+        ASPECT_NOISE[1],
         10 * VELOCITY_WEIGHT * h,
     ]
     return mean, np.diag(np.square(std))
