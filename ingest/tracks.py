@@ -98,6 +98,8 @@ def read(data: str, fmt: TrackFormat) -> Track:
     if len(raw) > MAX_POINTS:
         raise TrackError(f"the track has {len(raw)} points, over {MAX_POINTS}")
     points, reordered = _in_time_order(raw, dropped)
+    if fmt != "json":  # a receiver's own output: its glitches are dropped, counted
+        points = _despike(_plausible_speeds(points, dropped), dropped)
     if not points:
         left_out = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()) if v)
         raise TrackError(
@@ -107,6 +109,45 @@ def read(data: str, fmt: TrackFormat) -> Track:
         )
     validate(points)
     return Track(points, {k: v for k, v in dropped.items() if v}, reordered, ignored)
+
+
+def _plausible_speeds(points: list[Point], dropped: Counter[str]) -> list[Point]:
+    kept = []
+    for p in points:
+        if p.speed_mps is not None and not 0 <= p.speed_mps <= MAX_SPEED_MPS:
+            dropped["bad_speed"] += 1
+            continue
+        kept.append(p)
+    return kept
+
+
+def _step_ok(a: Point, b: Point) -> bool:
+    seconds = (b.at - a.at).total_seconds()
+    return distance_m(a, b) / max(seconds, MIN_JUMP_WINDOW_S) <= MAX_SPEED_MPS
+
+
+def _despike(points: list[Point], dropped: Counter[str]) -> list[Point]:
+    """Drop a lone fix that jumps away from the fixes on both sides of it while they agree
+    (multipath, a receiver's first fix before it settles), counted as ``jump``. A track that
+    really leaps (two runs of fixes far apart) is left for :func:`validate` to refuse."""
+    kept: list[Point] = []
+    for i, p in enumerate(points):
+        after = points[i + 1] if i + 1 < len(points) else None
+        if kept and not _step_ok(kept[-1], p) and (after is None or _step_ok(kept[-1], after)):
+            dropped["jump"] += 1
+            continue
+        first_astray = (
+            not kept
+            and after is not None
+            and i + 2 < len(points)
+            and not _step_ok(p, after)
+            and _step_ok(after, points[i + 2])
+        )
+        if first_astray:
+            dropped["jump"] += 1
+            continue
+        kept.append(p)
+    return kept
 
 
 def _in_time_order(raw: list[Point], dropped: Counter[str]) -> tuple[list[Point], int]:

@@ -205,3 +205,36 @@ def test_gpx_point_without_a_time_is_dropped_and_counted() -> None:
     assert track.points[0].at == datetime(2020, 1, 1, tzinfo=UTC)
     with pytest.raises(TrackError, match=r"no valid fix.*no_time 1"):
         read(head + points[0] + "</trkseg></trk></gpx>", "gpx")
+
+
+def _moved(line: str, lat: str) -> str:
+    """An RMC of the boat's log with another latitude and a checksum that matches it."""
+    fields = line[1:].partition("*")[0].split(",")
+    fields[3] = lat
+    return _sentence(",".join(fields))
+
+
+@pytest.mark.parametrize("which", [0, 40, -1])
+def test_a_lone_fix_astray_is_dropped_as_a_jump(which: int) -> None:
+    """Multipath or a first fix before the receiver settled: one RMC 10 km off (first,
+    middle, last), checksum intact. The whole log was once refused for it."""
+    lines = BOAT.read_text(encoding="utf-8").splitlines()
+    rmc = [i for i, line in enumerate(lines) if line.startswith("$GPRMC") and ",A," in line]
+    lines[rmc[which]] = _moved(lines[rmc[which]], "5256.0000")
+    track = read("\n".join(lines), "nmea")
+    assert (len(track.points), track.dropped) == (144, {"duplicate": 1, "jump": 1})
+
+
+def test_a_real_leap_between_two_runs_is_still_refused() -> None:
+    lines = BOAT.read_text(encoding="utf-8").splitlines()
+    rmc = [i for i, line in enumerate(lines) if line.startswith("$GPRMC") and ",A," in line]
+    for i in rmc[70:]:
+        lines[i] = _moved(lines[i], "5256.0000")
+    with pytest.raises(TrackError, match="jump"):
+        read("\n".join(lines), "nmea")
+
+
+def test_a_speed_glitch_is_dropped() -> None:
+    lines = [_rmc(40), _sentence(RMC.format(t="094741", tail=",A").replace("5.6", "999.0"))]
+    track = read("\n".join(lines), "nmea")
+    assert (len(track.points), track.dropped) == (1, {"bad_speed": 1})
