@@ -6,9 +6,10 @@ A fix that cannot be used is dropped and counted by reason, never guessed at:
 
 - ``bad_checksum``: the checksum does not match (garbled on the serial line);
 - ``no_checksum``: no checksum (a line cut short; RMC must carry one, NMEA 0183 2.0 on);
-- ``void``: the receiver says it has no fix (RMC/GLL status ``V``, GGA quality 0, the NMEA 2.3
-  mode ``N`` not valid, ``M`` manual input or ``S`` simulator, or the 4.1 navigation status
-  ``V``) or leaves the time or position empty;
+- ``void``: the receiver says it has no fix (RMC/GLL status ``V``, GGA quality 0, 7 or 8, the
+  NMEA 2.3 mode ``N`` not valid, ``M`` manual input or ``S`` simulator) or leaves the time or
+  position empty (NMEA 4.1's navigational status is not read: u-blox receivers write ``V``,
+  "not provided", beside valid fixes);
 - ``bad_time``: a time or date that does not exist (``256199``, ``000000``);
 - ``leap_second``: ``23:59:60``, a real UTC second that a timestamp here cannot hold;
 - ``bad_position``: not ``ddmm.mmmm``, minutes of 60 or more, beyond 90 / 180 degrees, or 0,0;
@@ -26,11 +27,11 @@ from rules.facts import Point
 
 KNOTS_TO_MPS = 0.514444
 FIX_TYPES = ("RMC", "GGA", "GLL")
+WANTED = frozenset((*FIX_TYPES, "ZDA"))
 VOID_MODES = frozenset("NMS")  # NMEA 2.3 mode: not valid, manual input, simulator
 VOID_QUALITY = frozenset(("0", "7", "8"))  # GGA: no fix, manual input, simulator
 HALF_DAY = timedelta(hours=12)
 
-_LINES = re.compile(r"\r\n|\r|\n")
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _ADDRESS = re.compile(r"^[A-OQ-Z][A-Z0-9]([A-Z]{3})$")  # talker + type; P... is proprietary
 _TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?$")
@@ -76,11 +77,14 @@ def read_nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
     sentences: list[_Sentence] = []
     faults: dict[str, Counter[str]] = {kind: Counter() for kind in FIX_TYPES}
     ignored = 0
-    for line in _LINES.split(data):
+    for line in data.splitlines():  # CR, LF, CRLF (and form feeds and the like: never NMEA)
         candidates = line.split("$")[1:]
         if not candidates and line.strip("\x00 \t"):
             ignored += 1  # comments, binary packets between sentences
         for candidate in candidates:
+            if candidate[2:5] not in WANTED:  # most sentences: GSV, GSA, VTG, $P...
+                ignored += 1
+                continue
             found = _checked(candidate)
             if found is None or found[0] not in (*FIX_TYPES, "ZDA"):
                 ignored += 1  # GSV, GSA, VTG, proprietary $P..., binary that held a '$'
@@ -109,7 +113,8 @@ def read_nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
             undated.append((s.index, at, latitude, longitude))
         else:
             points.append(Point(datetime.combine(on, at, tzinfo=UTC), latitude, longitude, speed))
-    dropped.update(faults[kind])
+    for other in FIX_TYPES if not sentences else (kind,):  # none readable: say what failed
+        dropped.update(faults[other])
     if undated:
         points += _dated(undated, _anchors(sentences), kind)
     return points, ignored
@@ -130,7 +135,9 @@ def _fix(
     speed: float | None = None
     if s.kind == "RMC":
         hhmmss, status, lat, ns, lon, ew, knots, ddmmyy = f[1], f[2], *f[3:8], f[9]
-        if status != "A" or f[12][:1] in VOID_MODES or f[13] == "V":
+        # f[13], NMEA 4.1's navigational status, is not read: u-blox and others write V
+        # ("not provided") in every sentence, valid fixes too
+        if status != "A" or f[12][:1] in VOID_MODES:
             dropped["void"] += 1
             return None
         if not (hhmmss and lat and lon and ddmmyy):

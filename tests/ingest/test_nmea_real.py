@@ -88,13 +88,13 @@ def test_mode_and_nav_status_say_not_valid() -> None:
         _rmc(10, ",A"),  # NMEA 2.3, autonomous
         _rmc(11, ",N"),  # 2.3: status A but mode N, data not valid
         _rmc(12, ",S"),  # simulator
-        _rmc(13, ",D,V"),  # 4.1: navigational status V
+        _rmc(13, ",A,V"),  # 4.1: navigational status V, as u-blox writes beside valid fixes
         _rmc(14, ",D,S"),  # 4.1: safe
         _rmc(15, ""),  # NMEA 2.0: no mode field
     ]
     track = read("\r\n".join(lines), "nmea")
-    assert [p.at.second for p in track.points] == [10, 14, 15]
-    assert track.dropped == {"void": 3}
+    assert [p.at.second for p in track.points] == [10, 13, 14, 15]
+    assert track.dropped == {"void": 2}
 
 
 def test_lower_case_checksum_and_other_talkers() -> None:
