@@ -32,6 +32,9 @@ CAPTURE_TIMES = (
 changed (the shared Nikon photos': nine days after capture, by the transfer software)."""
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON = 1, 2, 3, 4
 GPS_TIME, GPS_STATUS, GPS_DATE = 7, 9, 29
+GPS_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+"""A GPS date stamp before this is a placeholder (phones write 1970:01:01 for a position
+without a GPS time) or an old receiver's week-number rollover, not a capture time."""
 DEFAULT_ZONE = "Asia/Shanghai"
 """The zone a camera clock is read in when the photo has no place to look one up."""
 
@@ -61,11 +64,19 @@ def _degrees(value: Any, ref: Any, refs: tuple[str, str]) -> float | None:
         return None
     if not all(isinstance(v, int | float | Rational) and not isinstance(v, bool) for v in value):
         return None
-    d, m, s = (float(v) for v in value)
+    d, m, s = float(value[0]), _part(value[1]), _part(value[2])
     if not all(math.isfinite(v) and v >= 0 for v in (d, m, s)) or m >= 60 or s >= 60:
         return None
     degrees = d + m / 60 + s / 3600
     return -degrees if hemisphere == refs[1] else degrees
+
+
+def _part(value: Any) -> float:
+    """A minutes or seconds rational; 0/0 is 0 (writers put it where the part is not used:
+    minutes with decimals, seconds of a whole-second stamp), any other x/0 is not a number."""
+    if isinstance(value, Rational) and value.denominator == 0 and value.numerator == 0:
+        return 0.0
+    return float(value)
 
 
 def _text(value: Any) -> str:
@@ -99,14 +110,14 @@ def _gps_time(gps: dict[int, Any]) -> datetime | None:
         stamp_value = gps[GPS_TIME]
         if not isinstance(stamp_value, tuple | list) or len(stamp_value) != 3:
             return None
-        hours, minutes, seconds = (float(v) for v in stamp_value)
+        hours, minutes, seconds = (_part(v) for v in stamp_value)
         if not all(math.isfinite(v) for v in (hours, minutes, seconds)):
             return None
         if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
             return None
         offset = timedelta(hours=hours, minutes=minutes, seconds=seconds)
         stamp = (day + offset).replace(tzinfo=UTC)
-        return stamp if plausible(stamp) else None
+        return stamp if plausible(stamp) and stamp >= GPS_FLOOR else None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
 

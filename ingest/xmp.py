@@ -74,6 +74,8 @@ def read_xmp(raw: bytes | str | None) -> XmpFacts:
         latitude = longitude = None
     stamp = _when(_value(text, "exif:GPSTimeStamp"))
     gps_time = stamp.astimezone(UTC) if stamp and stamp.tzinfo else None
+    if gps_time is not None and gps_time.year < 2000:
+        gps_time = None  # a placeholder, as in EXIF (ingest.exif.GPS_FLOOR)
     names = ("exif:DateTimeOriginal", "xmp:CreateDate", "photoshop:DateCreated")
     taken = next((t for t in (_when(_value(text, n)) for n in names) if t is not None), None)
     return XmpFacts(latitude, longitude, gps_time, taken)

@@ -162,6 +162,14 @@ def test_lower_case_ref_is_its_hemisphere(tmp_path: Path) -> None:
         ({29: (ASCII, "2008-10-23")}, GPS_FACTS),  # dashes instead of colons
         ({7: (RATIONAL, [(24, 1), (0, 1), (0, 1)])}, ROME_CLOCK),
         ({7: (RATIONAL, [(14, 0), (27, 1), (7, 1)])}, ROME_CLOCK),
+        # 0/0 where a part is not used: 0 (once no place, or no GPS time)
+        (
+            {7: (RATIONAL, [(14, 1), (27, 1), (0, 0)])},
+            ("2008-10-23T14:27:00+00:00", *GPS_FACTS[1:]),
+        ),
+        ({2: (RATIONAL, [(43, 1), (280469, 10000), (0, 0)])}, GPS_FACTS),
+        # A phone's placeholder for a position without a GPS time
+        ({29: (ASCII, "1970:01:01"), 7: (RATIONAL, [(0, 1), (0, 1), (0, 1)])}, ROME_CLOCK),
     ],
 )
 def test_gps_time_stamp_variants(
