@@ -20,6 +20,9 @@ from rules.facts import position_at as position_at
 TrackFormat = Literal["nmea", "gpx", "json"]
 TRACK_FORMATS: tuple[TrackFormat, ...] = ("nmea", "gpx", "json")
 MAX_POINTS = 20_000
+MAX_RAW_POINTS = 5 * MAX_POINTS
+"""Fixes before repeated ones are dropped: a receiver may give each epoch's fix once per
+constellation ($GPRMC, $GLRMC, $GNRMC)."""
 MAX_TRACK_CHARS = 4_000_000
 """About a day of 1 Hz NMEA with every sentence a receiver emits; more is not one event's."""
 MAX_SPEED_MPS = 100.0  # 360 km/h: above this between two fixes, the track is not a vehicle's
@@ -95,8 +98,8 @@ def read(data: str, fmt: TrackFormat) -> Track:
         raw = _gpx(data, dropped)
     else:
         raw = _json(data)
-    if len(raw) > MAX_POINTS:
-        raise TrackError(f"the track has {len(raw)} points, over {MAX_POINTS}")
+    if len(raw) > MAX_RAW_POINTS:
+        raise TrackError(f"the track has {len(raw)} points, over {MAX_RAW_POINTS}")
     points, reordered = _in_time_order(raw, dropped)
     if fmt != "json":  # a receiver's own output: its glitches are dropped, counted
         points = _despike(_plausible_speeds(points, dropped), dropped)

@@ -238,3 +238,15 @@ def test_a_speed_glitch_is_dropped() -> None:
     lines = [_rmc(40), _sentence(RMC.format(t="094741", tail=",A").replace("5.6", "999.0"))]
     track = read("\n".join(lines), "nmea")
     assert (len(track.points), track.dropped) == (1, {"bad_speed": 1})
+
+
+def test_one_fix_per_constellation_counts_once_against_the_limit() -> None:
+    """6,700 epochs, each as $GPRMC, $GLRMC and $GNRMC: 20,100 sentences, 6,700 fixes (the
+    raw count was once held against the 20,000-fix limit)."""
+    lines = []
+    for i in range(6_700):
+        hhmmss = f"{9 + i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}"
+        body = f"RMC,{hhmmss},A,3351.0000,S,07040.0000,W,0.0,,311216,,,A"
+        lines += [_sentence(talker + body) for talker in ("GP", "GL", "GN")]
+    track = read("\n".join(lines), "nmea")
+    assert (len(track.points), track.dropped) == (6_700, {"duplicate": 13_400})
