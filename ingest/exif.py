@@ -100,7 +100,7 @@ def _gps_place(gps: dict[int, Any]) -> tuple[float, float] | None:
     return latitude, longitude
 
 
-def _gps_time(gps: dict[int, Any]) -> datetime | None:
+def gps_stamp(gps: dict[int, Any]) -> datetime | None:
     """The GPS date and time stamp: UTC by the EXIF standard. A time without its date is not
     used (the camera's date is its local clock's, and may be days off)."""
     if GPS_DATE not in gps or GPS_TIME not in gps:
@@ -178,7 +178,7 @@ def read(path: Path, default_zone: str = DEFAULT_ZONE, gps_time: bool = True) ->
         place = xmp.latitude, xmp.longitude  # the same GPS tags, kept in XMP by an editor
     latitude, longitude = place if place else (None, None)
     place_source: Literal["gps"] | None = "gps" if place else None
-    stamp = (_gps_time(gps) or _plausible(xmp.gps_time)) if place and gps_time else None
+    stamp = (gps_stamp(gps) or _plausible(xmp.gps_time)) if place and gps_time else None
     if stamp is not None:
         return PhotoFacts(stamp, latitude, longitude, "gps", None, place_source)
     for when, offset, subsec in CAPTURE_TIMES:

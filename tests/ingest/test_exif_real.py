@@ -295,3 +295,15 @@ def test_orientation_gives_the_display_size(
     info = probe(photo)
     assert ((info.width, info.height), info.rotation) == (size, rotation)
     assert exif.read(photo).taken_at == datetime(2008, 10, 23, 14, 27, 7, 240000, tzinfo=UTC)
+
+
+def test_fraud_checks_read_the_gps_stamp_as_the_intake_does(tmp_path: Path) -> None:
+    """A phone's 1970:01:01 placeholder was once held against the camera clock (56 years
+    apart: a tamper sign on an untouched photo); the real stamp still is."""
+    from workers.fraud import _photo_facts
+
+    placeholder = GPS | {29: (ASCII, "1970:01:01"), 7: (RATIONAL, [(0, 1), (0, 1), (0, 1)])}
+    assert _photo_facts(_photo(tmp_path, placeholder))[1]["gps_time"] is None
+    real = _photo_facts(PHOTO)[1]
+    assert real["gps_time"] == datetime(2008, 10, 23, 14, 27, 7, 240000, tzinfo=UTC)
+    assert real["exif_time"].isoformat() == "2008-10-22T16:28:39+02:00"  # the camera clock
