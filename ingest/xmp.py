@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+
+from ingest.timebounds import as_utc
 
 MAX_PACKET = 1 << 20
 """A packet is a few kB; a photo is refused by the media checks long before a larger one."""
@@ -73,7 +75,7 @@ def read_xmp(raw: bytes | str | None) -> XmpFacts:
     if latitude is None or longitude is None or latitude == longitude == 0:
         latitude = longitude = None
     stamp = _when(_value(text, "exif:GPSTimeStamp"))
-    gps_time = stamp.astimezone(UTC) if stamp and stamp.tzinfo else None
+    gps_time = as_utc(stamp) if stamp and stamp.tzinfo else None  # year 1 at +14:00: none
     if gps_time is not None and gps_time.year < 2000:
         gps_time = None  # a placeholder, as in EXIF (ingest.exif.GPS_FLOOR)
     names = ("exif:DateTimeOriginal", "xmp:CreateDate", "photoshop:DateCreated")

@@ -261,6 +261,12 @@ def _xmp(props: str) -> bytes:
             ROME_CLOCK,
         ),
         ('exif:GPSLatitude="99,99N" exif:GPSLongitude="abc" xmp:CreateDate="0000"', (None,) * 4),
+        (  # before datetime.min in UTC: once an OverflowError
+            'exif:GPSLatitude="43,28.0469N" exif:GPSLongitude="11,53.1076E" '
+            'exif:GPSTimeStamp="0001-01-01T00:00:00+14:00" '
+            'exif:DateTimeOriginal="0001-01-01T00:00:00+14:00"',
+            (None, None, 43.4674, 11.8851),
+        ),
     ],
 )
 def test_xmp_only_gps_and_time(tmp_path: Path, props: str, expected: tuple[Any, ...]) -> None:
