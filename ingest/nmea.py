@@ -86,8 +86,8 @@ def read_nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
                 ignored += 1
                 continue
             found = _checked(candidate)
-            if found is None or found[0] not in (*FIX_TYPES, "ZDA"):
-                ignored += 1  # GSV, GSA, VTG, proprietary $P..., binary that held a '$'
+            if found is None:
+                ignored += 1  # proprietary $P...RMC, binary that held a '$'
                 continue
             kind, body = found
             verdict = _checksum(body)
@@ -102,7 +102,7 @@ def read_nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
     undated: list[tuple[int, time, float, float]] = []
     for s in sentences:
         if s.kind != kind:
-            if s.kind != "ZDA" and s.kind in FIX_TYPES:
+            if s.kind != "ZDA":
                 ignored += 1  # the same fixes again in another sentence
             continue
         fix = _fix(s, dropped)
