@@ -230,6 +230,18 @@ def test_maker_note_junk_and_a_cut_block(tmp_path: Path) -> None:
     assert _facts(cut) == (None, None, None, None)
 
 
+def test_looping_ifds(tmp_path: Path) -> None:
+    """IFD0's next-IFD offset pointing back at IFD0, and a GPS IFD pointing at IFD0."""
+    block = bytearray(_tiff(CHANGED, [(t, *v) for t, v in CAPTURE.items()], []))
+    next_at = 8 + 2 + 12 * 3  # IFD0: DateTime, Exif and GPS pointers
+    block[next_at : next_at + 4] = (8).to_bytes(4, "little")
+    photo = tmp_path / "loop.jpg"
+    photo.write_bytes(_replace_app1(PHOTO.read_bytes(), b"Exif\x00\x00", b"Exif\x00\x00" + block))
+    assert _facts(photo) == SHANGHAI_CLOCK
+    cycle = _photo(tmp_path, GPS | STAMP | {exif.GPS_IFD: (LONG, 8)})
+    assert _facts(cycle) == GPS_FACTS
+
+
 def _xmp(props: str) -> bytes:
     return (
         b"http://ns.adobe.com/xap/1.0/\x00"
