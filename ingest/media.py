@@ -136,13 +136,31 @@ def _probe_image(path: Path | BinaryIO, content_type: str) -> MediaInfo:
                 im.load()
             else:
                 im.verify()  # PNG: every chunk and its CRC, to IEND
+            rotation = _orientation(im)
     except MediaError:
         raise
     except Image.DecompressionBombError as exc:
         raise MediaError("the image's pixel count is over the limit", 413) from exc
     except Exception as exc:  # Pillow raises several types (and plugins patch Image.open)
         raise MediaError("the image cannot be decoded", status=422) from exc
-    return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], 0)
+    if rotation in (90, 270):
+        width, height = height, width
+    return MediaInfo("image", content_type, width, height, 0.0, 0.0, content_type[6:], rotation)
+
+
+ORIENTATION = 0x0112
+ROTATIONS = {3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+"""EXIF orientation -> degrees clockwise to display (5 and 7, 4 mirrored too). A phone held
+upright writes 6; the decoders the workers use (OpenCV) apply it."""
+
+
+def _orientation(im: Any) -> int:
+    """The photo's display rotation; none for a missing or broken EXIF block."""
+    try:
+        value = im.getexif().get(ORIENTATION)
+    except Exception:  # a broken EXIF block does not make the picture undecodable
+        return 0
+    return ROTATIONS.get(value, 0) if isinstance(value, int) else 0
 
 
 ISO_TYPES = ("video/mp4", "video/quicktime")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ingest.nmea import NoDate, read_nmea
 from ingest.timebounds import SPAN, as_utc
 from rules.facts import Point as Point
 from rules.facts import position_at as position_at
@@ -20,6 +20,9 @@ from rules.facts import position_at as position_at
 TrackFormat = Literal["nmea", "gpx", "json"]
 TRACK_FORMATS: tuple[TrackFormat, ...] = ("nmea", "gpx", "json")
 MAX_POINTS = 20_000
+MAX_RAW_POINTS = 5 * MAX_POINTS
+"""Fixes before repeated ones are dropped: a receiver may give each epoch's fix once per
+constellation ($GPRMC, $GLRMC, $GNRMC)."""
 MAX_TRACK_CHARS = 4_000_000
 """About a day of 1 Hz NMEA with every sentence a receiver emits; more is not one event's."""
 MAX_SPEED_MPS = 100.0  # 360 km/h: above this between two fixes, the track is not a vehicle's
@@ -27,7 +30,6 @@ MIN_JUMP_WINDOW_S = 1.0
 """Fixes closer in time than this are judged over this window: a receiver's metre of noise
 between two fixes 0.3 s apart is not a 3 m/s jump."""
 EARTH_RADIUS_M = 6_371_008.8
-KNOTS_TO_MPS = 0.514444
 
 
 class TrackError(ValueError):
@@ -40,8 +42,8 @@ class Track:
 
     points: list[Point]
     dropped: dict[str, int] = field(default_factory=dict)
-    """Reason -> fixes left out: ``void`` (no fix), ``bad_checksum`` (garbled in transmission),
-    ``duplicate`` (a fix repeated at the same time)."""
+    """Reason -> fixes left out: ``duplicate`` (a fix repeated at the same time), ``no_time``
+    (a GPX point without one) and, for NMEA, the reasons :mod:`ingest.nmea` lists."""
     reordered: int = 0
     """Fixes that came before an earlier time and were sorted into place."""
     ignored: int = 0
@@ -88,16 +90,67 @@ def read(data: str, fmt: TrackFormat) -> Track:
     dropped: Counter[str] = Counter()
     ignored = 0
     if fmt == "nmea":
-        raw, ignored = _nmea(data, dropped)
+        try:
+            raw, ignored = read_nmea(data, dropped)
+        except NoDate as exc:
+            raise TrackError(str(exc)) from None
     elif fmt == "gpx":
-        raw = _gpx(data)
+        raw = _gpx(data, dropped)
     else:
         raw = _json(data)
-    if len(raw) > MAX_POINTS:
-        raise TrackError(f"the track has {len(raw)} points, over {MAX_POINTS}")
+    if len(raw) > MAX_RAW_POINTS:
+        raise TrackError(f"the track has {len(raw)} points, over {MAX_RAW_POINTS}")
     points, reordered = _in_time_order(raw, dropped)
+    if fmt != "json":  # a receiver's own output: its glitches are dropped, counted
+        points = _despike(_plausible_speeds(points, dropped), dropped)
+    if not points:
+        left_out = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()) if v)
+        raise TrackError(
+            "the track has no valid fix"
+            + (f" (dropped: {left_out})" if left_out else "")
+            + (f"; {ignored} other lines or sentences ignored" if fmt == "nmea" else "")
+        )
     validate(points)
     return Track(points, {k: v for k, v in dropped.items() if v}, reordered, ignored)
+
+
+def _plausible_speeds(points: list[Point], dropped: Counter[str]) -> list[Point]:
+    kept = []
+    for p in points:
+        if p.speed_mps is not None and not 0 <= p.speed_mps <= MAX_SPEED_MPS:
+            dropped["bad_speed"] += 1
+            continue
+        kept.append(p)
+    return kept
+
+
+def _step_ok(a: Point, b: Point) -> bool:
+    seconds = (b.at - a.at).total_seconds()
+    return distance_m(a, b) / max(seconds, MIN_JUMP_WINDOW_S) <= MAX_SPEED_MPS
+
+
+def _despike(points: list[Point], dropped: Counter[str]) -> list[Point]:
+    """Drop a lone fix that jumps away from the fixes on both sides of it while they agree
+    (multipath, a receiver's first fix before it settles), counted as ``jump``. A track that
+    really leaps (two runs of fixes far apart) is left for :func:`validate` to refuse."""
+    kept: list[Point] = []
+    for i, p in enumerate(points):
+        after = points[i + 1] if i + 1 < len(points) else None
+        if kept and not _step_ok(kept[-1], p) and (after is None or _step_ok(kept[-1], after)):
+            dropped["jump"] += 1
+            continue
+        first_astray = (
+            not kept
+            and after is not None
+            and i + 2 < len(points)
+            and not _step_ok(p, after)
+            and _step_ok(after, points[i + 2])
+        )
+        if first_astray:
+            dropped["jump"] += 1
+            continue
+        kept.append(p)
+    return kept
 
 
 def _in_time_order(raw: list[Point], dropped: Counter[str]) -> tuple[list[Point], int]:
@@ -116,74 +169,7 @@ def _in_time_order(raw: list[Point], dropped: Counter[str]) -> tuple[list[Point]
     return points, reordered
 
 
-_RMC = re.compile(r"^\$[A-Z]{2}RMC,")
-_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(?:\.(\d{1,6}))?$")
-_DATE = re.compile(r"^(\d{2})(\d{2})(\d{2})$")
-_LAT = re.compile(r"^(\d{2})(\d{2}(?:\.\d{1,8})?)$")
-_LON = re.compile(r"^(\d{3})(\d{2}(?:\.\d{1,8})?)$")
-_NUMBER = re.compile(r"^\d{1,4}(?:\.\d{1,6})?$")
-
-
-def _checksum_ok(line: str) -> bool:
-    body, star, given = line[1:].partition("*")
-    if not star or len(given) < 2:
-        return False
-    total = 0
-    for char in body:
-        total ^= ord(char)
-    return f"{total:02X}" == given[:2].upper()
-
-
-def _nmea(data: str, dropped: Counter[str]) -> tuple[list[Point], int]:
-    points, ignored = [], 0
-    for number, raw_line in enumerate(data.splitlines(), start=1):
-        line = raw_line.strip()
-        if not _RMC.match(line):
-            ignored += 1  # comments, GGA/GSV/... (no date), proprietary $P... sentences
-            continue
-        if not _checksum_ok(line):
-            dropped["bad_checksum"] += 1  # garbled on the serial line: not the receiver's word
-            continue
-        fields = line[1:].partition("*")[0].split(",")
-        if len(fields) < 10 or fields[2] != "A" or not all(fields[i] for i in (1, 3, 5, 9)):
-            dropped["void"] += 1
-            continue
-        points.append(_rmc_point(fields, number))
-    return points, ignored
-
-
-def _rmc_point(fields: list[str], number: int) -> Point:
-    """An RMC the receiver marked valid, with a good checksum: its fields must make sense, or
-    the whole log is suspect (it was written by something other than a receiver)."""
-    hhmmss, lat, ns, lon, ew, knots, ddmmyy = (fields[i] for i in (1, 3, 4, 5, 6, 7, 9))
-    t, d = _TIME.match(hhmmss), _DATE.match(ddmmyy)
-    la, lo = _LAT.match(lat), _LON.match(lon)
-    where = f"NMEA line {number}"
-    if t is None or d is None:
-        raise TrackError(f"{where}: time {hhmmss!r} / date {ddmmyy!r} is not hhmmss / ddmmyy")
-    if la is None or lo is None or ns not in ("N", "S") or ew not in ("E", "W"):
-        raise TrackError(f"{where}: position {lat!r} {ns!r}, {lon!r} {ew!r} is not ddmm.mmm")
-    if knots and not _NUMBER.match(knots):
-        raise TrackError(f"{where}: speed {knots!r} is not a number of knots")
-    try:
-        day, month, yy = (int(v) for v in d.groups())
-        hour, minute, second = (int(v) for v in t.groups()[:3])
-        micros = int((t.group(4) or "0").ljust(6, "0"))
-        # RMC has a two-digit year; receivers were born after 1980
-        on = date(2000 + yy if yy < 80 else 1900 + yy, month, day)
-        at = datetime.combine(on, time(hour, minute, second, micros), tzinfo=UTC)
-    except ValueError as exc:
-        raise TrackError(f"{where}: no such time {ddmmyy} {hhmmss} ({exc})") from exc
-    lat_minutes, lon_minutes = float(la.group(2)), float(lo.group(2))
-    if lat_minutes >= 60 or lon_minutes >= 60:
-        raise TrackError(f"{where}: minutes of a position must be under 60")
-    latitude = (int(la.group(1)) + lat_minutes / 60) * (-1 if ns == "S" else 1)
-    longitude = (int(lo.group(1)) + lon_minutes / 60) * (-1 if ew == "W" else 1)
-    speed = float(knots) * KNOTS_TO_MPS if knots else None
-    return Point(at, latitude, longitude, speed)
-
-
-def _gpx(data: str) -> list[Point]:
+def _gpx(data: str, dropped: Counter[str]) -> list[Point]:
     import gpxpy
     import gpxpy.gpx
 
@@ -195,8 +181,9 @@ def _gpx(data: str) -> list[Point]:
     for track in gpx.tracks:
         for segment in track.segments:
             for p in segment.points:
-                if p.time is None:
-                    raise TrackError(f"GPX point at {p.latitude},{p.longitude} has no time")
+                if p.time is None:  # absent, or not a time gpxpy can read
+                    dropped["no_time"] += 1
+                    continue
                 at = p.time if p.time.tzinfo else p.time.replace(tzinfo=UTC)
                 where = f"GPX point at {p.latitude},{p.longitude}"
                 points.append(Point(_utc(at, where), p.latitude, p.longitude, p.speed))

@@ -113,6 +113,17 @@ def digests(clip: Path, part_size: int) -> tuple[str, list[str]]:
     return sha.hexdigest(), crcs
 
 
+def track_payload(track: Path) -> dict[str, str]:
+    """A GPS log as the event's ``track``: a receiver's log is sent as it is, but for what no
+    JSON text can carry to the API (bytes that are not UTF-8, binary packets between the
+    sentences, an SD card's NUL padding), which holds no sentence."""
+    fmt = TRACK_FORMATS.get(track.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"unknown track format {track.suffix}; use .nmea, .gpx or .json")
+    text = track.read_bytes().decode("utf-8", errors="replace")
+    return {"format": fmt, "data": text.replace("\x00", "") if fmt == "nmea" else text}
+
+
 class DashcamClient:
     def __init__(
         self,
@@ -241,10 +252,7 @@ class DashcamClient:
         if declared_violation:
             event["declared_violation"] = declared_violation
         if track is not None:
-            fmt = TRACK_FORMATS.get(track.suffix.lower())
-            if fmt is None:
-                raise ValueError(f"unknown track format {track.suffix}; use .nmea, .gpx or .json")
-            event["track"] = {"format": fmt, "data": track.read_text(encoding="utf-8")}
+            event["track"] = track_payload(track)
         opened = self._retrying(
             "POST", "/v1/events", json.dumps(event).encode(), {"Content-Type": "application/json"}
         )

@@ -82,3 +82,19 @@ def test_inspect_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     assert runner.invoke(app, ["track", "inspect", str(weird)]).exit_code == 2
     done = runner.invoke(app, ["inspect", str(text)])
     assert done.exit_code == 2 and "neither a JPEG/PNG photo" in done.output
+
+
+def test_track_inspect_binary_and_undated_logs(tmp_path: Path) -> None:
+    """A log with UBX packets and NUL padding between its sentences gives the same fixes; a
+    GGA-only log with no date anywhere says so, exit 2, no traceback."""
+    raw = (DATA_DIR / "gps" / "nmea_boat_ijsselmeer.log").read_bytes()
+    binary = tmp_path / "boat.nmea"
+    binary.write_bytes(raw.replace(b"\r\n$GPRMC", b"\r\n\x00\xb5\x62\x01\x07\xff$GPRMC"))
+    done = runner.invoke(app, ["track", "inspect", str(binary), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["kept"] == 145
+    walk = (DATA_DIR / "gps" / "nmea_walk_brisbane.log").read_text(encoding="utf-8")
+    undated = tmp_path / "walk.nmea"
+    undated.write_text("\n".join(x for x in walk.splitlines() if "RMC," not in x))
+    done = runner.invoke(app, ["track", "inspect", str(undated)])
+    assert done.exit_code == 2 and "no date" in done.output and "Traceback" not in done.output

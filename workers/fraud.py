@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +54,7 @@ def _photo_facts(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
             raw = im.getexif()
         if raw.get(SOFTWARE):
             tags["software"] = str(raw[SOFTWARE]).strip("\x00 ")
-        gps = raw.get_ifd(GPS_IFD)
-        if 29 in gps and 7 in gps:
-            h, m, s = (float(v) for v in gps[7])
-            day = datetime.strptime(str(gps[29]).strip("\x00 "), "%Y:%m:%d")
-            midnight = day.replace(tzinfo=UTC).timestamp()
-            gps_time = datetime.fromtimestamp(midnight + h * 3600 + m * 60 + s, UTC)
+        gps_time = exif.gps_stamp(dict(raw.get_ifd(GPS_IFD)))  # as the intake reads it
     except Exception:  # unreadable EXIF is no sign of anything
         gps_time = None
     place = (facts.latitude, facts.longitude) if facts.latitude is not None else None

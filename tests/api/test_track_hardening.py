@@ -4,12 +4,13 @@ and a reason (never a 5xx), or taken as the real receivers wrote them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ingest.db import Upload
-from roadwitness.dashcam import DeviceCredential
+from roadwitness.dashcam import DeviceCredential, track_payload
 from tests.api.test_protocol import CLIP, client, device, event_body, open_event
 from tests.conftest import DATA_DIR
 
@@ -30,27 +31,31 @@ GOOD = {"time": "094737", "lat": "5251.0093", "lon": "00518.8170", "date": "2008
 @pytest.mark.parametrize(
     "change,reason",
     [
-        ({"lat": "nan"}, "position"),
-        ({"lon": "1e999"}, "position"),
-        ({"date": "000000"}, "no such time"),
-        ({"time": "256199"}, "no such time"),
-        # A second later (a fix repeated at the same time is dropped before it is judged):
-        ({"time": "094738", "lat": "9959.0000"}, "out of range"),  # 99 degrees north
-        ({"time": "094738", "lon": "18500.0000"}, "out of range"),
-        ({"time": "094738", "lat": "0000.0000", "lon": "00000.0000"}, "0,0"),
-        ({"lat": "5261.0000"}, "under 60"),
-        ({"date": "311399"}, "no such time"),
+        ({"lat": "nan"}, "bad_position"),
+        ({"lon": "1e999"}, "bad_position"),
+        ({"date": "000000"}, "bad_time"),
+        ({"time": "256199"}, "bad_time"),
+        ({"time": "094738", "lat": "9959.0000"}, "bad_position"),  # 99 degrees north
+        ({"time": "094738", "lon": "18500.0000"}, "bad_position"),
+        ({"time": "094738", "lat": "0000.0000", "lon": "00000.0000"}, "bad_position"),  # 0,0
+        ({"lat": "5261.0000"}, "bad_position"),  # 61 minutes
+        ({"date": "311399"}, "bad_time"),
     ],
 )
 def test_checksum_valid_rmc_with_impossible_fields(
     client: TestClient, device: DeviceCredential, change: dict[str, str], reason: str
 ) -> None:
+    """Such a fix is dropped and counted: alone, the track has no valid fix and says why;
+    beside a good fix, the good one is taken."""
     good = _sentence(RMC.format(**GOOD))
     bad = _sentence(RMC.format(**{**GOOD, **change}))
-    track = {"format": "nmea", "data": good + bad}
-    answer = open_event(client, device, event_body(CLIP, event_id="evt-nmea", track=track))
+    alone = {"format": "nmea", "data": bad}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-nmea", track=alone))
     assert answer.status_code == 422, answer.text
-    assert answer.json()["error"] == "bad_track" and reason in answer.json()["detail"]
+    assert answer.json()["error"] == "bad_track" and f"{reason} 1" in answer.json()["detail"]
+    both = {"format": "nmea", "data": good + bad}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-nmea2", track=both))
+    assert answer.status_code == 201, answer.text
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
@@ -97,3 +102,20 @@ def test_nmea_garbage_has_no_fix(client: TestClient, device: DeviceCredential, d
     nul = {"format": "nmea", "data": "\x00" * 64}  # refused with the JSON: no text holds one
     answer = open_event(client, device, event_body(CLIP, event_id="evt-nul", track=nul))
     assert (answer.status_code, answer.json()["error"]) == (422, "invalid_request"), answer.text
+
+
+def test_binary_log_from_the_reference_client_is_taken(
+    client: TestClient, device: DeviceCredential, tmp_path: Path
+) -> None:
+    """A log with UBX packets (not UTF-8) and NUL padding between its sentences: the client
+    sends what JSON can carry (it once failed with UnicodeDecodeError), the API keeps every fix."""
+    raw = (DATA_DIR / "gps" / "nmea_boat_ijsselmeer.log").read_bytes()
+    log = tmp_path / "boat.nmea"
+    log.write_bytes(raw.replace(b"\r\n$GPRMC", b"\r\n\x00\x00\xb5\x62\x01\x07\xff$GPRMC"))
+    body = event_body(CLIP, event_id="evt-ubx", track=track_payload(log))
+    answer = open_event(client, device, body)
+    assert answer.status_code == 201, answer.text
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with services.sessions() as session:
+        upload = session.get(Upload, answer.json()["upload_id"])
+        assert upload is not None and len(upload.event["track_points"]) == 145
