@@ -98,6 +98,14 @@ class _Mover:
         return max(x2 - x1, y2 - y1)
 
 
+def working_grey(image: Image) -> Image:
+    """The frame shrunk to the motion stage's working width (``WIDTH``), in grey levels."""
+    h, w = image.shape[:2]
+    size = (WIDTH, max(1, round(h * WIDTH / w)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8)
+
+
 def _overlap(a: Box, b: Box) -> float:
     """Intersection over the smaller box's area."""
     w = min(a.x2, b.x2) - max(a.x1, b.x1)
@@ -140,19 +148,20 @@ class RoadsideDetector:
     def detect(self, image: Image) -> list[Vehicle]:
         return self.propose(image, self.models.vehicles.detect(image))
 
-    def propose(self, image: Image, detected: list[Vehicle]) -> list[Vehicle]:
+    def propose(
+        self, image: Image, detected: list[Vehicle], grey: Image | None = None
+    ) -> list[Vehicle]:
         """``detected`` (this frame's vehicles, found or carried from the frame before) with
-        the moving vehicles a still camera's background shows besides them."""
+        the moving vehicles a still camera's background shows besides them. ``grey``: the
+        frame's :func:`working_grey` where the caller has it already."""
         started = time.perf_counter()
         self.frames += 1
         self.last_proposed = []
         if self.view == "dashcam":  # never a still camera: nothing to measure
             self.seconds += time.perf_counter() - started
             return detected
-        h, w = image.shape[:2]
-        scale = WIDTH / w
-        small = cv2.resize(image, (WIDTH, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        grey: Image = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), np.uint8)
+        scale = WIDTH / image.shape[1]
+        grey = working_grey(image) if grey is None else grey
         self._measure_stillness(grey)
         self._grey = grey
         if not self.static:

@@ -41,7 +41,7 @@ from rules.facts import Scene, View
 from telemetry.metrics import timed_stage
 from workers.beside import Beside
 from workers.frames import Frame
-from workers.proposals import RoadsideDetector
+from workers.proposals import RoadsideDetector, working_grey
 from workers.scene import detect_lanes
 
 WHOLE_FRAME_EVERY_S = 1.0
@@ -216,9 +216,11 @@ class Observer:
         found and read beside (in frame order: see :class:`Observed`)."""
         image = frame.image
         roadside = self._roadside
+        with timed_stage("proposals"):
+            grey = working_grey(image)  # one shrunk frame for both looks at motion
         # a still camera's motion proposals need every frame: nothing is skipped there
         with timed_stage("track"):
-            unchanged = not roadside.static and self._unchanged(image)
+            unchanged = not roadside.static and self._unchanged(grey)
         carried = not unchanged and not roadside.static and self._can_carry(frame.pts)
         if unchanged:
             detected = [replace(v, track_id=None) for v in self._last_vehicles]
@@ -228,7 +230,7 @@ class Observer:
             detected = self.models.vehicles.detect(image)
             self.vehicle_looks += 1
         with timed_stage("proposals"):
-            detected = roadside.propose(image, detected)
+            detected = roadside.propose(image, detected, grey)
         with timed_stage("track"):
             everyone = self._tracker.update(detected, image.shape[:2])
         if not carried:
@@ -308,12 +310,10 @@ class Observer:
                 ]
         self._seen = seen
 
-    def _unchanged(self, image: Image) -> bool:
-        """Whether no part of the view changed since the frame last looked at."""
-        grey = cv2.cvtColor(
-            cv2.resize(image, STILL_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
-        )
-        thumb = grey.astype(np.float32)
+    def _unchanged(self, grey: Image) -> bool:
+        """Whether no part of the view changed since the frame last looked at (``grey``: the
+        frame at the motion stage's working width, ``working_grey``)."""
+        thumb = cv2.resize(grey, STILL_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
         last, self._last_thumb = self._last_thumb, thumb
         if last is None or last.shape != thumb.shape:
             return False
