@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +48,7 @@ from ingest.direct_parts import (
 )
 from ingest.identity import Caller
 from ingest.media import MediaError, sniff
-from ingest.store import S3Store
+from ingest.store import RangedReader, S3Store
 from ingest.submissions import Accepted, Declared, Intake, original_key
 from ingest.uploads import UploadError, UploadState, declared_of, state_of
 
@@ -260,12 +260,14 @@ class DirectUploads:
             and key == original_key(expected)
             and (crc_signed or parts_match(held, part_spans(length, part_size), part_md5))
         )
-        # One ranged reader for the sniff and the probe: its first block serves both.
+        # One ranged reader for the sniff, the probe and the object's metadata: its first
+        # block (and that answer's headers) serve all three, with no HEAD.
         reader = self.store.open_ranged(key, length) if in_place else None
         sniffed = sniff(reader.peek(512)[:512]) if reader is not None else None
         try:
             if reader is not None and sniffed is not None and sniffed[0] == "video":
-                if self.store.stat(key).sha256 != expected:  # begun without the metadata
+                meta = cast(RangedReader, reader.raw).meta or {}
+                if meta.get("x-amz-meta-sha256") != expected:  # begun without the metadata
                     seal(self.store, key, expected, sniffed[1], "parts")
                 accepted = self.intake.accept_stored(
                     reader, length, filename, declared, caller.owner, expected
@@ -279,9 +281,7 @@ class DirectUploads:
             upload = self._owned(session, caller, upload_id)
             upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
             state = state_of(upload)
-            done = session.get(DirectUpload, upload_id)
-            if done is not None:
-                session.delete(done)
+            session.execute(delete(DirectUpload).where(DirectUpload.upload_id == upload_id))
         if key != original_key(expected):
             self.store.delete(key)
         return state
