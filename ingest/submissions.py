@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest import exif
 from ingest.audit import audit
-from ingest.db import Job, MediaObject, Submission, TrackPoint, now
+from ingest.db import Job, MediaObject, Submission, TrackPoint, new_id, now
 from ingest.dispatch import Dispatcher
 from ingest.media import MediaInfo, probe
 from ingest.store import ObjectExists, ObjectStore, hash_object, sha256_file
@@ -265,6 +265,7 @@ class Intake:
                 if media is None:
                     created_object = self._store_original(path, sha256, info)
                     media = MediaObject(
+                        id=new_id(),
                         sha256=sha256,
                         key=original_key(sha256),
                         size=size,
@@ -272,11 +273,12 @@ class Intake:
                         kind=info.kind,
                     )
                     session.add(media)
-                    session.flush()
                 elif path is not None:
                     self._confirm_stored(media.key, sha256, path, info.content_type)
                 where = whereabouts(path, info.kind, declared, self.camera_time_zone)
+                # Ids given here: one flush writes the rows (each flush costs a unit of work).
                 submission = Submission(
+                    id=new_id(),
                     media_id=media.id,
                     filename=(filename or "")[:255] or None,
                     declared_violation=declared.violation,
@@ -302,8 +304,7 @@ class Intake:
                     else None,
                 )
                 session.add(submission)
-                session.flush()
-                job = Job(submission_id=submission.id, max_attempts=self.max_attempts)
+                job = Job(id=new_id(), submission_id=submission.id, max_attempts=self.max_attempts)
                 session.add(job)
                 audit(
                     session,
