@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest import exif
 from ingest.audit import audit
-from ingest.db import Job, MediaObject, Submission, TrackPoint, new_id, now
+from ingest.db import Job, MediaObject, Submission, TrackPoint, Upload, new_id, now
 from ingest.dispatch import Dispatcher
+from ingest.identity import Caller
 from ingest.media import MediaInfo, probe
 from ingest.store import ObjectExists, ObjectStore, hash_object, sha256_file
 from ingest.tracks import Point, position_at
@@ -327,3 +328,32 @@ class Intake:
         except Exception:  # the sweeper dispatches it later; the ledger has it
             log.exception("dispatch of job %s failed; it stays queued", accepted.job_id)
         return accepted
+
+
+def declared_of(caller: Caller, upload: Upload) -> Declared:
+    event = upload.event
+    place = event.get("place") or {}
+
+    def when(key: str) -> datetime | None:
+        value = event.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    track = tuple(
+        Point(datetime.fromisoformat(p["at"]), p["lat"], p["lon"], p.get("speed"))
+        for p in event.get("track_points", [])
+    )
+    return Declared(
+        violation=event.get("declared_violation"),
+        latitude=place.get("lat"),
+        longitude=place.get("lon"),
+        taken_at=when("taken_at"),
+        reporter=caller.id if caller.kind == "reporter" else None,
+        device_id=caller.id if caller.kind == "device" else None,
+        event_id=upload.event_id,
+        trigger=event.get("trigger"),
+        device_time=when("device_time"),
+        clip_start=when("clip_start"),
+        track=track,
+        taken_at_source=event.get("taken_at_source"),
+        place_source=place.get("source"),
+    )
