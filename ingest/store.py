@@ -208,7 +208,13 @@ class S3Store:
             http_client=http,
         )
         if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
+            from minio.error import S3Error
+
+            try:
+                client.make_bucket(bucket)
+            except S3Error as exc:  # another API process made it meanwhile
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
         return cls(client, bucket)
 
     def _put(
