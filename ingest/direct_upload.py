@@ -111,27 +111,21 @@ class DirectUploads:
                     return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
                 length, sha256, event = upload.length, upload.sha256, upload.event
                 if upload.offset > 0:
-                    raise UploadError(
-                        409,
-                        "tus_in_progress",
-                        "this upload already has tus bytes; resume with PATCH",
-                    )
+                    detail = "this upload already has tus bytes; resume with PATCH"
+                    raise UploadError(409, "tus_in_progress", detail)
                 direct = session.get(DirectUpload, upload_id)
                 found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
         declared = PartChecksums.of_event(event)
         key, multipart_id, part_size = found or self._begin(
             upload_id, length, sha256, declared, event.get("filename")
         )
-        have = (
-            parts_held(self.store, key, multipart_id, part_spans(length, part_size))
-            if found
-            else {}
-        )
+        spans = part_spans(length, part_size)
+        have = parts_held(self.store, key, multipart_id, spans) if found else {}
         expires = now() + self.url_ttl
         # Declared CRC32s are signed into each URL: the store takes no other bytes.
         crcs = declared.crc32 if declared and declared.size == part_size else None
         parts = []
-        for number, offset, size in part_spans(length, part_size):
+        for number, offset, size in spans:
             crc = crcs[number - 1] if crcs else None
             url = presign_part(
                 self._s3, self.store.bucket, key, number, multipart_id, self.url_ttl, crc
@@ -274,9 +268,17 @@ class DirectUploads:
             self._fail(upload_id, key, exc.reason)
             raise UploadError(exc.status, "bad_media", exc.reason) from exc
         with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
-            state = state_of(upload)
+            row = session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id, Upload.state.not_in(("failed", "expired")))
+                .values(state="complete", submission_id=accepted.id, offset=length)
+                .returning(Upload.id, Upload.offset, Upload.length, Upload.state, Upload.expires_at)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if row is None:  # failed or expired meanwhile: refused as before (410)
+                self._owned(session, caller, upload_id)
+                raise UploadError(410, "upload_gone", "the upload ended meanwhile")
+            state = UploadState(*row, submission_id=accepted.id)
             session.execute(delete(DirectUpload).where(DirectUpload.upload_id == upload_id))
         if key != original_key(expected):
             self.store.delete(key)

@@ -176,10 +176,9 @@ class Intake:
         sha256: str,
     ) -> Accepted:
         """Take in a video that a direct upload assembled at its original's key, probing it
-        where it lies (``reader``: the object read by range), with no local copy."""
-        done = self._already(declared)
-        if done is not None:
-            return done
+        where it lies (``reader``: the object read by range), with no local copy. The event
+        is not looked up first: taken in already (rare), its unique key refuses the insert
+        and the submission made is returned (:meth:`_recorded`)."""
         info = probe(reader, self.max_video_seconds, filename)
         return self._recorded(None, size, sha256, info, filename, declared, actor)
 
