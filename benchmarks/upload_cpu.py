@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks.upload import SHARED, database_cpu, make_clips
 from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
-from harness.servers import postgres_database, seaweed_s3
+from harness.servers import PG_ADMIN, postgres_database, seaweed_s3
 from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
 from ingest.identity import Identity
@@ -49,10 +49,26 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def transactions(url: str) -> int:
+    """Transactions this run's database has ended so far (PostgreSQL's statistics, which a
+    backend reports within a second of a transaction's end)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    time.sleep(1.5)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
 def measured(
     fn: Callable[[int], None], count: int, concurrency: int, pgid: int, store: int, url: str
 ) -> dict[str, float]:
-    """CPU milliseconds per call of ``fn`` over ``count`` calls, by side."""
+    """CPU milliseconds per call of ``fn`` over ``count`` calls, by side, and the database
+    transactions per call."""
+    xacts = transactions(url)
     mine, api, s3, db = (
         time.process_time(),
         group_cpu_seconds(pgid),
@@ -65,13 +81,14 @@ def measured(
     wall = time.perf_counter() - start
     db_s = sum(cpu - db.get(pid, 0.0) for pid, cpu in database_cpu(url).items())
     per = 1000 / count
-    return {
+    cpu = {
         "senders": round((time.process_time() - mine) * per, 1),
         "api": round((group_cpu_seconds(pgid) - api) * per, 1),
         "store": round((process_cpu_seconds(store) - s3) * per, 1),
         "database": round(db_s * per, 1),
         "wall_s": round(wall, 2),
     }
+    return {**cpu, "db_transactions": round((transactions(url) - xacts) / count, 1)}
 
 
 def main() -> None:
