@@ -105,15 +105,14 @@ class Uploads:
             raise UploadError(
                 413, "too_large", f"{length} bytes is over the {self.max_bytes} limit"
             )
-        with self.sessions() as session:
-            found = session.scalar(
-                select(Upload).where(Upload.owner == caller.owner, Upload.event_id == event_id)
-            )
-            if found is not None:
-                return self._existing(found, length, sha256)
         self.staging.mkdir(parents=True, exist_ok=True)
         try:
-            with self.sessions.begin() as session:
+            with self.sessions.begin() as session:  # one transaction: look up, or add
+                found = session.scalar(
+                    select(Upload).where(Upload.owner == caller.owner, Upload.event_id == event_id)
+                )
+                if found is not None:
+                    return self._existing(found, length, sha256)
                 if admit is not None:
                     admit(session)
                 upload = Upload(
