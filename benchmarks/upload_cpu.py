@@ -8,9 +8,12 @@ Starts SeaweedFS, a fresh PostgreSQL database and the API (2 processes, S3 store
 benchmarks/upload.py does, makes distinct real-pixel clips, warms up with a few untimed
 uploads, then reports ``--uploads`` clips by the dashcam client (protocol v2, direct) and prints
 the CPU milliseconds per upload of the senders (this process), the API's processes, the store
-and the database's backends, and the same for raw S3 PUTs of the same bytes. ``--spy``: the
-path of a py-spy executable; the API's processes are sampled while the uploads run (collapsed
-stacks in ``--spy-out``).
+and the database's backends, the database transactions per upload, and the same for raw S3
+PUTs of the same bytes. CPU time on a shared machine still varies by a fifth from run to run:
+compare alternating runs. ``--spy``: the path of a py-spy executable (MIT; kept out of the
+project's environment: ``python3 -m venv /tmp/spy && /tmp/spy/bin/pip install py-spy``); the
+API's processes are sampled while they hold the GIL during the uploads (collapsed stacks in
+``--spy-out``, one file per process).
 """
 
 from __future__ import annotations
