@@ -70,6 +70,24 @@ class OffLoopJSONRoute(APIRoute):
         return parse_off_loop
 
 
+class UploadLimit:
+    """413 for a ``POST`` whose ``Content-Length`` is over ``limit`` (plus ``overhead``: a
+    multipart body's framing), before any of it is read (a pure ASGI middleware: no task or
+    stream per request, as ``@app.middleware`` costs)."""
+
+    def __init__(self, app: ASGIApp, limit: int, overhead: int = 0) -> None:
+        self.app, self.limit, self.overhead = app, limit, overhead
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            length = declared_length(dict(scope["headers"]).get(b"content-length"))
+            if length is not None and length > self.limit + self.overhead:
+                detail = f"the upload is over the {self.limit} byte limit"
+                await send_problem(send, 413, "too_large", detail)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """413 for a JSON body over its limit: at once when ``Content-Length`` says so, else as
     soon as the streamed bytes pass it (nothing is parsed or stored before)."""

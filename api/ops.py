@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import health
 from api.deps import ServicesDep
@@ -74,30 +74,45 @@ def _busy(retry_after_s: int, depth: int, limit: int) -> JSONResponse:
 
 def install(app: FastAPI, max_queue_depth: int, retry_after_s: int) -> None:
     """Count and time every request; refuse new uploads while the queue is too deep."""
+    app.add_middleware(Observe, max_queue_depth=max_queue_depth, retry_after_s=retry_after_s)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class Observe:
+    """The counting and the back-pressure as a pure ASGI middleware: ``@app.middleware``
+    runs each request in a task of its own with streams between them, a cost every request
+    paid (more than the back-pressure check itself)."""
+
+    def __init__(self, app: ASGIApp, max_queue_depth: int, retry_after_s: int) -> None:
+        self.app, self.max_queue_depth, self.retry_after_s = app, max_queue_depth, retry_after_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        method = request.method
-        if max_queue_depth > 0 and (method, request.url.path.rstrip("/")) in NEW_UPLOADS:
-            depth = await run_in_threadpool(_queue_depth(request))
-            if depth >= max_queue_depth:
-                response: Response = _busy(retry_after_s, depth, max_queue_depth)
-                _count(request, request.url.path.rstrip("/"), response, start)
-                return response
-        response = await call_next(request)
-        route = request.scope.get("route")
-        _count(request, getattr(route, "path", "unmatched"), response, start)
-        return response
+        method, path = scope["method"], scope["path"].rstrip("/")
+        length = declared_length(dict(scope["headers"]).get(b"content-length"))
+        if self.max_queue_depth > 0 and (method, path) in NEW_UPLOADS:
+            depth = await run_in_threadpool(_queue_depth(Request(scope)))
+            if depth >= self.max_queue_depth:
+                busy = _busy(self.retry_after_s, depth, self.max_queue_depth)
+                _count(method, path, busy.status_code, length, start)
+                await busy(scope, receive, send)
+                return
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                route = getattr(scope.get("route"), "path", "unmatched")
+                _count(method, route, message["status"], length, start)
+            await send(message)
+
+        await self.app(scope, receive, counted)
 
 
-def _count(request: Request, route: str, response: Response, start: float) -> None:
-    m, method, status = metrics(), request.method, response.status_code
+def _count(method: str, route: str, status: int, length: int | None, start: float) -> None:
+    m = metrics()
     m.requests.labels(route, method, str(status)).inc()
     m.request_seconds.labels(route, method).observe(time.perf_counter() - start)
-    length = declared_length(request.headers.get("content-length"))
     if length is not None and status < 300:
         protocol = UPLOAD_CHUNKS.get((method, route)) or ONE_REQUEST_UPLOADS.get((method, route))
         if protocol is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api import routes_direct, tus
 from api.auth import CallerDep
@@ -23,7 +24,7 @@ from ingest.abuse import check_rate
 from ingest.db import Upload
 from ingest.direct_parts import checksum_problem
 from ingest.identity import AuthError, Caller
-from ingest.upload_tokens import UploadTokens
+from ingest.upload_tokens import Issued, UploadTokens
 from ingest.uploads import UploadError, UploadState
 
 router = APIRouter(tags=["reporting protocol"], route_class=OffLoopJSONRoute)
@@ -113,28 +114,47 @@ def _open(
     services: Services, caller: Caller, event: EventIn, stored: dict[str, Any], rate: bool
 ) -> tuple[UploadState, UploadOut]:
     """The rate check (``rate``: not done yet), the upload, its token and the direct plan."""
-    if rate:
-        _check_rate(services, caller.kind, caller.id, event.event_id)
+    s, tokens = services.settings, UploadTokens(services.sessions)
+    limit = s.rate_limit_device if caller.kind == "device" else s.rate_limit_reporter
+    issued: list[Issued] = []
+
+    def admit(session: Session) -> None:  # a new event only: a re-sent one is a retry
+        check_rate(session, caller.kind, caller.id, limit, s.rate_limit_window_s)
+
+    # The rate check and the token in the transaction that opens the upload.
     state = services.uploads.open(
-        caller, event.event_id, event.media.size, event.media.sha256, stored
+        caller,
+        event.event_id,
+        event.media.size,
+        event.media.sha256,
+        stored,
+        admit if rate else None,
+        lambda session, upload_id: issued.append(tokens.issue(upload_id, session)),
     )
     out = _out(state)
     if state.state == "open":
-        issued = UploadTokens(services.sessions).issue(state.id)
-        out.upload_token, out.upload_token_expires_at = issued.token, issued.expires_at
+        token = issued[-1] if state.created and issued else tokens.issue(state.id)
+        out.upload_token, out.upload_token_expires_at = token.token, token.expires_at
         if event.transfer == "direct":
-            out.direct = _direct_plan(services, caller, state.id)
+            opened = (event.media.size, event.media.sha256, stored) if state.created else None
+            out.direct = _direct_plan(services, caller, state.id, opened)
     return state, out
 
 
-def _direct_plan(services: Services, caller: Caller, upload_id: str) -> DirectPlanOut | None:
+def _direct_plan(
+    services: Services,
+    caller: Caller,
+    upload_id: str,
+    opened: tuple[int, str, dict[str, Any]] | None,
+) -> DirectPlanOut | None:
     """The plan of section 6.3 in the event's answer (one request fewer), unless the store
-    is a local folder or the upload already has tus bytes (the client then asks as before)."""
+    is a local folder or the upload already has tus bytes (the client then asks as before).
+    ``opened``: the length, SHA-256 and event of an upload just opened (none to read back)."""
     direct = routes_direct.for_services(services)
     if direct is None:
         return None
     try:
-        plan = direct.plan(caller, upload_id, keep_alive=False)
+        plan = direct.plan(caller, upload_id, keep_alive=False, opened=opened)
     except UploadError:
         return None
     return routes_direct.plan_out(plan)

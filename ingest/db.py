@@ -3,6 +3,7 @@ and audit events. SQLAlchemy 2 models; the schema itself is made by Alembic migr
 
 from __future__ import annotations
 
+import select
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -335,13 +336,28 @@ def make_engine(
             cursor.close()
 
         return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_overflow,
-        pool_timeout=pool_timeout_s,
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=pool_overflow, pool_timeout=pool_timeout_s
     )
+    event.listen(engine, "checkout", _still_open)
+    return engine
+
+
+def _still_open(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server closed (a restart, a terminated backend) is replaced
+    before use, with no round trip: an idle connection's socket has nothing to read unless
+    the server hung up (or sent a notice; the connection is then replaced needlessly). A
+    ``SELECT 1`` per checkout (``pool_pre_ping``) cost every request a round trip per
+    transaction. A connection cut with no word from the server fails its request with a 503
+    (:mod:`api.errors`), and the pool then drops its other connections."""
+    from sqlalchemy.exc import DisconnectionError
+
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    waiting = select.poll()
+    waiting.register(dbapi_connection.fileno(), select.POLLIN)
+    if waiting.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:

@@ -51,6 +51,31 @@ def parts_match(held: Held, spans: list[tuple[int, int, int]], md5: dict[int, st
     return True
 
 
+def parts_held(
+    store: S3Store, key: str, multipart_id: str, spans: list[tuple[int, int, int]]
+) -> Held:
+    """Part number -> (ETag, size) of the parts the store holds.
+
+    A part sent again replaces the earlier one in S3 and MinIO, but SeaweedFS lists both
+    (in no set order): of several, the one of the size the plan gives the part is taken,
+    else a part re-sent at the right size after a wrong one could never be completed."""
+    planned = {n: size for n, _, size in spans}
+    held: Held = {}
+    marker: str | None = None
+    while True:
+        listed = store.client._list_parts(
+            store.bucket, key, multipart_id, part_number_marker=marker
+        )
+        for part in listed.parts:
+            number, size = part.part_number, int(part.size or 0)
+            kept, want = held.get(number), planned.get(number)
+            if kept is None or kept[1] != want or size == want:
+                held[number] = (part.etag, size)
+        if not listed.is_truncated:
+            return held
+        marker = listed.next_part_number_marker
+
+
 def fetch_sha256(store: S3Store, key: str, path: Path) -> str:
     """Read the assembled object back once: its SHA-256, and a local copy to probe."""
     digest = hashlib.sha256()

@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,7 @@ from ingest.direct_check import (
     Held,
     content_type_of,
     fetch_sha256,
+    parts_held,
     parts_match,
     seal,
     sealed_at_start,
@@ -48,9 +49,9 @@ from ingest.direct_parts import (
 )
 from ingest.identity import Caller
 from ingest.media import MediaError, sniff
-from ingest.store import S3Store
-from ingest.submissions import Accepted, Declared, Intake, original_key
-from ingest.uploads import UploadError, UploadState, declared_of, state_of
+from ingest.store import RangedReader, S3Store
+from ingest.submissions import Accepted, Declared, Intake, declared_of, original_key
+from ingest.uploads import UploadError, UploadState, state_of
 
 CHECK_LEASE = timedelta(minutes=5)
 """A request that died while checking holds the upload no longer than this."""
@@ -89,31 +90,42 @@ class DirectUploads:
         return upload
 
     # -- the plan: which parts to send where ------------------------------------------------
-    def plan(self, caller: Caller, upload_id: str, keep_alive: bool = True) -> DirectPlan:
+    def plan(
+        self,
+        caller: Caller,
+        upload_id: str,
+        keep_alive: bool = True,
+        opened: tuple[int, str, dict[str, Any]] | None = None,
+    ) -> DirectPlan:
         """The parts of this upload, each with a presigned URL and whether the store has it.
-        ``keep_alive``: push the upload's expiry on (not needed when it was just opened)."""
-        with self.sessions() as session:
-            upload = self._owned(session, caller, upload_id)
-            if upload.state == "complete":
-                return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
-            length, sha256 = upload.length, upload.sha256
-            declared = PartChecksums.of_event(upload.event)
-            filename = upload.event.get("filename")
-            if upload.offset > 0:
-                raise UploadError(
-                    409, "tus_in_progress", "this upload already has tus bytes; resume with PATCH"
-                )
-            direct = session.get(DirectUpload, upload_id)
-            found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
+        ``keep_alive``: push the upload's expiry on (not needed when it was just opened);
+        ``opened``: the length, SHA-256 and event of an upload just opened by this caller
+        (no tus bytes, no multipart upload yet: nothing to read)."""
+        found = None
+        if opened is not None:
+            length, sha256, event = opened
+        else:
+            with self.sessions() as session:
+                upload = self._owned(session, caller, upload_id)
+                if upload.state == "complete":
+                    return DirectPlan(upload.id, 0, (), now(), upload.submission_id)
+                length, sha256, event = upload.length, upload.sha256, upload.event
+                if upload.offset > 0:
+                    detail = "this upload already has tus bytes; resume with PATCH"
+                    raise UploadError(409, "tus_in_progress", detail)
+                direct = session.get(DirectUpload, upload_id)
+                found = (direct.key, direct.multipart_id, direct.part_size) if direct else None
+        declared = PartChecksums.of_event(event)
         key, multipart_id, part_size = found or self._begin(
-            upload_id, length, sha256, declared, filename
+            upload_id, length, sha256, declared, event.get("filename")
         )
-        have = self._parts_held(key, multipart_id, length, part_size) if found else {}
+        spans = part_spans(length, part_size)
+        have = parts_held(self.store, key, multipart_id, spans) if found else {}
         expires = now() + self.url_ttl
         # Declared CRC32s are signed into each URL: the store takes no other bytes.
         crcs = declared.crc32 if declared and declared.size == part_size else None
         parts = []
-        for number, offset, size in part_spans(length, part_size):
+        for number, offset, size in spans:
             crc = crcs[number - 1] if crcs else None
             url = presign_part(
                 self._s3, self.store.bucket, key, number, multipart_id, self.url_ttl, crc
@@ -158,28 +170,6 @@ class DirectUploads:
                 assert direct is not None
                 return direct.key, direct.multipart_id, direct.part_size
         return key, multipart_id, part_size
-
-    def _parts_held(self, key: str, multipart_id: str, length: int, part_size: int) -> Held:
-        """Part number -> (ETag, size) of the parts the store holds.
-
-        A part sent again replaces the earlier one in S3 and MinIO, but SeaweedFS lists both
-        (in no set order): of several, the one of the size the plan gives the part is taken,
-        else a part re-sent at the right size after a wrong one could never be completed."""
-        planned = {n: size for n, _, size in part_spans(length, part_size)}
-        held: Held = {}
-        marker: str | None = None
-        while True:
-            listed = self._s3._list_parts(
-                self.store.bucket, key, multipart_id, part_number_marker=marker
-            )
-            for part in listed.parts:
-                number, size = part.part_number, int(part.size or 0)
-                kept, want = held.get(number), planned.get(number)
-                if kept is None or kept[1] != want or size == want:
-                    held[number] = (part.etag, size)
-            if not listed.is_truncated:
-                return held
-            marker = listed.next_part_number_marker
 
     # -- completion: assemble, check, take in ---------------------------------------------
     def complete(
@@ -260,12 +250,14 @@ class DirectUploads:
             and key == original_key(expected)
             and (crc_signed or parts_match(held, part_spans(length, part_size), part_md5))
         )
-        # One ranged reader for the sniff and the probe: its first block serves both.
+        # One ranged reader for the sniff, the probe and the object's metadata: its first
+        # block (and that answer's headers) serve all three, with no HEAD.
         reader = self.store.open_ranged(key, length) if in_place else None
         sniffed = sniff(reader.peek(512)[:512]) if reader is not None else None
         try:
             if reader is not None and sniffed is not None and sniffed[0] == "video":
-                if self.store.stat(key).sha256 != expected:  # begun without the metadata
+                meta = cast(RangedReader, reader.raw).meta or {}
+                if meta.get("x-amz-meta-sha256") != expected:  # begun without the metadata
                     seal(self.store, key, expected, sniffed[1], "parts")
                 accepted = self.intake.accept_stored(
                     reader, length, filename, declared, caller.owner, expected
@@ -276,12 +268,18 @@ class DirectUploads:
             self._fail(upload_id, key, exc.reason)
             raise UploadError(exc.status, "bad_media", exc.reason) from exc
         with self.sessions.begin() as session:
-            upload = self._owned(session, caller, upload_id)
-            upload.state, upload.submission_id, upload.offset = "complete", accepted.id, length
-            state = state_of(upload)
-            done = session.get(DirectUpload, upload_id)
-            if done is not None:
-                session.delete(done)
+            row = session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id, Upload.state.not_in(("failed", "expired")))
+                .values(state="complete", submission_id=accepted.id, offset=length)
+                .returning(Upload.id, Upload.offset, Upload.length, Upload.state, Upload.expires_at)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if row is None:  # failed or expired meanwhile: refused as before (410)
+                self._owned(session, caller, upload_id)
+                raise UploadError(410, "upload_gone", "the upload ended meanwhile")
+            state = UploadState(*row, submission_id=accepted.id)
+            session.execute(delete(DirectUpload).where(DirectUpload.upload_id == upload_id))
         if key != original_key(expected):
             self.store.delete(key)
         return state
@@ -322,7 +320,7 @@ class DirectUploads:
         from minio.error import S3Error
 
         try:
-            held = self._parts_held(key, multipart_id, length, part_size)
+            held = parts_held(self.store, key, multipart_id, part_spans(length, part_size))
         except S3Error as exc:
             # Assembled already by a request that died before taking the object in.
             if exc.code == "NoSuchUpload" and self.store.exists(key):

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -156,16 +156,29 @@ class Identity:
         # One transaction: the device and key read, and the nonce written once the signature
         # verifies (every signed request pays this, so each database round trip counts).
         with self.sessions.begin() as session:
-            device = session.get(Device, device_id)
-            if device is None:
+            # The device and the named key in one query (a key of another device reads as
+            # none), with no ORM objects to build.
+            row = session.execute(
+                select(
+                    Device.revoked_at,
+                    DeviceKey.device_id,
+                    DeviceKey.public_key,
+                    DeviceKey.revoked_at,
+                    DeviceKey.not_after,
+                )
+                .select_from(Device)
+                .outerjoin(DeviceKey, DeviceKey.id == key_id)
+                .where(Device.id == device_id)
+            ).one_or_none()
+            if row is None:
                 raise AuthError(401, "unknown_device", f"device {device_id} is not registered")
-            if device.revoked_at is not None:
+            device_revoked, key_device, public_key, key_revoked, not_after = row
+            if device_revoked is not None:
                 raise AuthError(403, "device_revoked", f"device {device_id} is revoked")
-            key = session.get(DeviceKey, key_id)
-            if key is None or key.device_id != device_id:
+            if key_device != device_id:
                 raise AuthError(401, "unknown_key", f"key {key_id} is not a key of {device_id}")
             t = now()
-            if key.revoked_at is not None or (key.not_after is not None and key.not_after < t):
+            if key_revoked is not None or (not_after is not None and not_after < t):
                 raise AuthError(403, "key_revoked", f"key {key_id} was rotated out or revoked")
             skew = abs(t.timestamp() - timestamp)
             if skew > MAX_SKEW_S:
@@ -175,11 +188,10 @@ class Identity:
                     f"RW-Timestamp is {skew:.0f} s from server time {int(t.timestamp())}",
                 )
             message = canonical(method, path, timestamp, nonce, digest)
-            if not verify_signature(key.public_key, values["RW-Signature"] or "", message):
+            if not verify_signature(public_key, values["RW-Signature"] or "", message):
                 raise AuthError(401, "bad_signature", "the signature does not verify")
-            session.add(Nonce(device_id=device_id, nonce=nonce))
             try:
-                session.flush()
+                session.execute(insert(Nonce).values(device_id=device_id, nonce=nonce))
             except IntegrityError:
                 raise AuthError(401, "replayed_nonce", "this nonce was already used") from None
         return Caller("device", device_id)

@@ -208,7 +208,13 @@ class S3Store:
             http_client=http,
         )
         if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
+            from minio.error import S3Error
+
+            try:
+                client.make_bucket(bucket)
+            except S3Error as exc:  # another API process made it meanwhile
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
         return cls(client, bucket)
 
     def _put(
@@ -283,13 +289,24 @@ class S3Store:
 
     def open_ranged(self, key: str, size: int) -> io.BufferedReader:
         """A seekable read-only file over the object, fetched by range as it is read: a probe
-        that needs a video's header and first frame reads those, not the whole file."""
+        that needs a video's header and first frame reads those, not the whole file (its
+        ``raw``: the :class:`RangedReader`, with the object's metadata once a byte is read)."""
         return io.BufferedReader(RangedReader(self, _check_key(key), size), 1 << 16)
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return self.read_range_meta(key, offset, length)[0]
+
+    def read_range_meta(self, key: str, offset: int, length: int) -> tuple[bytes, dict[str, str]]:
+        """The bytes of a range, and the object's metadata (``x-amz-meta-*``) as the answer
+        gave them (a ``HEAD`` fewer for a reader that needs both)."""
         response = self.client.get_object(self.bucket, key, offset=offset, length=length)
         try:
-            return bytes(response.data)
+            meta = {
+                k.lower(): v
+                for k, v in response.headers.items()
+                if k.lower().startswith("x-amz-meta-")
+            }
+            return bytes(response.data), meta
         finally:
             response.close()
             response.release_conn()
@@ -310,6 +327,8 @@ class RangedReader(io.RawIOBase):
         self.blocks: dict[int, bytes] = {}
         self.fetched = 0
         """Bytes read from the store so far."""
+        self.meta: dict[str, str] | None = None
+        """The object's ``x-amz-meta-*`` headers, from the first range read."""
 
     def readable(self) -> bool:
         return True
@@ -329,7 +348,11 @@ class RangedReader(io.RawIOBase):
         block = self.blocks.get(index)
         if block is None:
             start = index * self.BLOCK
-            block = self.store.read_range(self.key, start, min(self.BLOCK, self.size - start))
+            block, meta = self.store.read_range_meta(
+                self.key, start, min(self.BLOCK, self.size - start)
+            )
+            if self.meta is None:
+                self.meta = meta
             self.fetched += len(block)
             if len(self.blocks) >= self.keep:
                 self.blocks.pop(next(iter(self.blocks)))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest import exif
 from ingest.audit import audit
-from ingest.db import Job, MediaObject, Submission, TrackPoint, now
+from ingest.db import Job, MediaObject, Submission, TrackPoint, Upload, new_id, now
 from ingest.dispatch import Dispatcher
+from ingest.identity import Caller
 from ingest.media import MediaInfo, probe
 from ingest.store import ObjectExists, ObjectStore, hash_object, sha256_file
 from ingest.tracks import Point, position_at
@@ -175,10 +176,9 @@ class Intake:
         sha256: str,
     ) -> Accepted:
         """Take in a video that a direct upload assembled at its original's key, probing it
-        where it lies (``reader``: the object read by range), with no local copy."""
-        done = self._already(declared)
-        if done is not None:
-            return done
+        where it lies (``reader``: the object read by range), with no local copy. The event
+        is not looked up first: taken in already (rare), its unique key refuses the insert
+        and the submission made is returned (:meth:`_recorded`)."""
         info = probe(reader, self.max_video_seconds, filename)
         return self._recorded(None, size, sha256, info, filename, declared, actor)
 
@@ -265,6 +265,7 @@ class Intake:
                 if media is None:
                     created_object = self._store_original(path, sha256, info)
                     media = MediaObject(
+                        id=new_id(),
                         sha256=sha256,
                         key=original_key(sha256),
                         size=size,
@@ -272,11 +273,12 @@ class Intake:
                         kind=info.kind,
                     )
                     session.add(media)
-                    session.flush()
                 elif path is not None:
                     self._confirm_stored(media.key, sha256, path, info.content_type)
                 where = whereabouts(path, info.kind, declared, self.camera_time_zone)
+                # Ids given here: one flush writes the rows (each flush costs a unit of work).
                 submission = Submission(
+                    id=new_id(),
                     media_id=media.id,
                     filename=(filename or "")[:255] or None,
                     declared_violation=declared.violation,
@@ -302,8 +304,7 @@ class Intake:
                     else None,
                 )
                 session.add(submission)
-                session.flush()
-                job = Job(submission_id=submission.id, max_attempts=self.max_attempts)
+                job = Job(id=new_id(), submission_id=submission.id, max_attempts=self.max_attempts)
                 session.add(job)
                 audit(
                     session,
@@ -326,3 +327,32 @@ class Intake:
         except Exception:  # the sweeper dispatches it later; the ledger has it
             log.exception("dispatch of job %s failed; it stays queued", accepted.job_id)
         return accepted
+
+
+def declared_of(caller: Caller, upload: Upload) -> Declared:
+    event = upload.event
+    place = event.get("place") or {}
+
+    def when(key: str) -> datetime | None:
+        value = event.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    track = tuple(
+        Point(datetime.fromisoformat(p["at"]), p["lat"], p["lon"], p.get("speed"))
+        for p in event.get("track_points", [])
+    )
+    return Declared(
+        violation=event.get("declared_violation"),
+        latitude=place.get("lat"),
+        longitude=place.get("lon"),
+        taken_at=when("taken_at"),
+        reporter=caller.id if caller.kind == "reporter" else None,
+        device_id=caller.id if caller.kind == "device" else None,
+        event_id=upload.event_id,
+        trigger=event.get("trigger"),
+        device_time=when("device_time"),
+        clip_start=when("clip_start"),
+        track=track,
+        taken_at_source=event.get("taken_at_source"),
+        place_source=place.get("source"),
+    )

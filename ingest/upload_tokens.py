@@ -47,13 +47,16 @@ class UploadTokens:
         self.sessions = sessions
         self.ttl = ttl
 
-    def issue(self, upload_id: str) -> Issued:
+    def issue(self, upload_id: str, session: Session | None = None) -> Issued:
+        """A new token for the upload; written in ``session``'s transaction if given."""
         token = PREFIX + secrets.token_urlsafe(32)
         expires_at = now() + self.ttl
-        with self.sessions.begin() as session:
-            session.add(
-                UploadToken(token_sha256=_digest(token), upload_id=upload_id, expires_at=expires_at)
-            )
+        row = UploadToken(token_sha256=_digest(token), upload_id=upload_id, expires_at=expires_at)
+        if session is not None:
+            session.add(row)
+        else:
+            with self.sessions.begin() as own:
+                own.add(row)
         return Issued(token, expires_at)
 
     def verify(self, token: str) -> TokenCaller:

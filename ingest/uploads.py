@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,8 +32,7 @@ from ingest.errors import Refused
 from ingest.identity import Caller
 from ingest.media import MediaError
 from ingest.store import CHUNK, sha256_file
-from ingest.submissions import Declared, Intake
-from ingest.tracks import Point
+from ingest.submissions import Intake, declared_of
 from ingest.upload_leases import Leases
 
 log = logging.getLogger(__name__)
@@ -90,22 +89,32 @@ class Uploads:
         return self.staging / f"{upload_id}.part"
 
     def open(
-        self, caller: Caller, event_id: str, length: int, sha256: str, event: dict[str, Any]
+        self,
+        caller: Caller,
+        event_id: str,
+        length: int,
+        sha256: str,
+        event: dict[str, Any],
+        admit: Callable[[Session], None] | None = None,
+        created: Callable[[Session, str], None] | None = None,
     ) -> UploadState:
-        """The upload for ``event_id``: a new one, or the one this sender already has."""
+        """The upload for ``event_id``: a new one, or the one this sender already has.
+        ``admit`` (a rate check) may refuse a new one, and ``created`` writes with it (its
+        token), both in the transaction that adds it: no transaction of their own."""
         if length > self.max_bytes:
             raise UploadError(
                 413, "too_large", f"{length} bytes is over the {self.max_bytes} limit"
             )
-        with self.sessions() as session:
-            found = session.scalar(
-                select(Upload).where(Upload.owner == caller.owner, Upload.event_id == event_id)
-            )
-            if found is not None:
-                return self._existing(found, length, sha256)
         self.staging.mkdir(parents=True, exist_ok=True)
         try:
-            with self.sessions.begin() as session:
+            with self.sessions.begin() as session:  # one transaction: look up, or add
+                found = session.scalar(
+                    select(Upload).where(Upload.owner == caller.owner, Upload.event_id == event_id)
+                )
+                if found is not None:
+                    return self._existing(found, length, sha256)
+                if admit is not None:
+                    admit(session)
                 upload = Upload(
                     owner=caller.owner,
                     event_id=event_id,
@@ -116,9 +125,11 @@ class Uploads:
                 )
                 session.add(upload)
                 session.flush()
+                if created is not None:
+                    created(session, upload.id)
                 return state_of(upload, created=True)
         except IntegrityError:  # the same event opened twice at once: one of them won
-            return self.open(caller, event_id, length, sha256, event)
+            return self.open(caller, event_id, length, sha256, event, admit, created)
 
     @staticmethod
     def _existing(upload: Upload, length: int, sha256: str) -> UploadState:
@@ -368,32 +379,3 @@ class Uploads:
                 self._path(upload_id).unlink()
             expired += 1
         return expired
-
-
-def declared_of(caller: Caller, upload: Upload) -> Declared:
-    event = upload.event
-    place = event.get("place") or {}
-
-    def when(key: str) -> datetime | None:
-        value = event.get(key)
-        return datetime.fromisoformat(value) if value else None
-
-    track = tuple(
-        Point(datetime.fromisoformat(p["at"]), p["lat"], p["lon"], p.get("speed"))
-        for p in event.get("track_points", [])
-    )
-    return Declared(
-        violation=event.get("declared_violation"),
-        latitude=place.get("lat"),
-        longitude=place.get("lon"),
-        taken_at=when("taken_at"),
-        reporter=caller.id if caller.kind == "reporter" else None,
-        device_id=caller.id if caller.kind == "device" else None,
-        event_id=upload.event_id,
-        trigger=event.get("trigger"),
-        device_time=when("device_time"),
-        clip_start=when("clip_start"),
-        track=track,
-        taken_at_source=event.get("taken_at_source"),
-        place_source=place.get("source"),
-    )
