@@ -29,6 +29,10 @@ from ingest.db_review import Reward
 
 router = APIRouter(prefix="/v1", tags=["rewards"], route_class=OffLoopJSONRoute)
 Format = Literal["json", "csv"]
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}
+}
+"""The answer of an operation with ``format=csv``, documented as it is sent."""
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 YEAR_HELP = f"A calendar year, {FIRST_YEAR}-{LAST_YEAR}."
 YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description=YEAR_HELP)]
@@ -182,7 +186,7 @@ def _stats(
     return stats
 
 
-@router.get("/stats/quarterly", response_model=None)
+@router.get("/stats/quarterly", response_model=None, responses=CSV)
 def quarterly(
     session: SessionDep,
     services: ServicesDep,
@@ -195,7 +199,7 @@ def quarterly(
     return _stats(session, services, year, 3 * quarter - 2, 3, format, f"{year}-Q{quarter}")
 
 
-@router.get("/stats/annual", response_model=None)
+@router.get("/stats/annual", response_model=None, responses=CSV)
 def annual(
     session: SessionDep,
     services: ServicesDep,
@@ -207,7 +211,7 @@ def annual(
     return _stats(session, services, year, 1, 12, format, f"{year}-annual")
 
 
-@router.get("/export", response_model=None)
+@router.get("/export", response_model=None, responses=CSV)
 def export(
     session: SessionDep,
     _: Supervisor,

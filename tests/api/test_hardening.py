@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,22 @@ def test_long_lists_in_a_query_or_form_are_bounded(api: Client) -> None:
         headers=headers["reporter"],
     )
     assert "at most 20" in refused(answer, 422, "invalid_request")["detail"]
+
+
+def test_refusals_at_the_door_and_csv_answers_are_documented(api: Client) -> None:
+    """A NUL in the query string is refused before any route runs, on every operation: the
+    400 must be in each one's documented answers (schemathesis found it missing). CSV
+    answers and HEAD's body-less 200 are documented as they are sent."""
+    client, headers = api
+    document = client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "x", path) + "?q=%00"
+        for method, operation in operations.items():
+            answer = client.request(method, url, headers=headers["admin"])
+            assert str(answer.status_code) in operation["responses"], (method, path)
+    for path in ("/v1/export", "/v1/stats/annual", "/v1/stats/quarterly"):
+        assert "text/csv" in document["paths"][path]["get"]["responses"]["200"]["content"]
+    csv = client.get("/v1/stats/annual?year=2026&format=csv", headers=headers["supervisor"])
+    assert csv.headers["content-type"].startswith("text/csv")
+    head = document["paths"]["/v1/uploads/{upload_id}"]["head"]["responses"]["200"]
+    assert "content" not in head
