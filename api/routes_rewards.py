@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.deps import ServicesDep, SessionDep
 from api.limits import OffLoopJSONRoute
 from api.refs import reporter_ref, reporter_ref_key
-from api.schemas import Problem
+from api.schemas import Day, Problem
 from api.staff_auth import Admin, Supervisor
 from cases import reward_ledger
 from cases.review import day_end
@@ -215,8 +215,8 @@ def annual(
 def export(
     session: SessionDep,
     _: Supervisor,
-    since: date,
-    until: date | None = None,
+    since: Day,
+    until: Day | None = None,
     format: Format = "json",
 ) -> list[dict[str, Any]] | Response:
     """Confirmed cases decided in [since, until] with their evidence links and hashes, for the

@@ -259,3 +259,21 @@ def test_refusals_at_the_door_and_csv_answers_are_documented(api: Client) -> Non
     assert csv.headers["content-type"].startswith("text/csv")
     head = document["paths"]["/v1/uploads/{upload_id}"]["head"]["responses"]["200"]
     assert "content" not in head
+
+
+@pytest.mark.parametrize("day", ["0", "86400", "2026-01-01T00:00", "2026-01-01T00:00:00Z"])
+def test_a_day_filter_is_a_day(api: Client, day: str) -> None:
+    """``since=0`` listed everything since 1970 and a date-time at midnight passed as its day
+    (pydantic's lax date): a filter that is not YYYY-MM-DD is a 422 on every route."""
+    client, headers = api
+    for url, role in [
+        (f"/v1/cases?since={day}", "officer"),
+        (f"/v1/cases?until={day}", "officer"),
+        (f"/v1/export?since={day}", "supervisor"),
+        (f"/v1/export?since=2026-01-01&until={day}", "supervisor"),
+    ]:
+        refused(client.get(url, headers=headers[role]), 422, "invalid_request")
+    for url, role in [("/v1/claims/next", "officer")]:
+        answer = client.post(f"{url}?since={day}", headers=headers[role])
+        refused(answer, 422, "invalid_request")
+    assert client.get("/v1/export?since=2026-01-01", headers=headers["supervisor"]).json() == []
