@@ -277,3 +277,20 @@ def test_a_day_filter_is_a_day(api: Client, day: str) -> None:
         answer = client.post(f"{url}?since={day}", headers=headers[role])
         refused(answer, 422, "invalid_request")
     assert client.get("/v1/export?since=2026-01-01", headers=headers["supervisor"]).json() == []
+
+
+@pytest.mark.parametrize(
+    "path,methods",
+    [
+        ("/v1/uploads/x", {"HEAD", "PATCH", "DELETE"}),
+        ("/v1/budget/2026", {"GET", "PUT"}),
+        ("/v1/reporters/x/reward-suspension", {"PUT", "DELETE"}),
+    ],
+)
+def test_a_405_allows_every_method_of_the_path(api: Client, path: str, methods: set[str]) -> None:
+    """Starlette named only the first matching route's methods in ``Allow``."""
+    client, _ = api
+    for method in ("OPTIONS", "POST", "TRACE"):
+        answer = client.request(method, path)
+        refused(answer, 405, "method_not_allowed")
+        assert set(answer.headers["Allow"].split(", ")) == methods, method
