@@ -73,7 +73,7 @@ class Identity:
         public_key: str | None = None,
         actor: str = "admin",
     ) -> Credential:
-        if not DEVICE_ID.match(device_id):
+        if not DEVICE_ID.fullmatch(device_id):
             raise ValueError("device id: 3-64 characters of letters, digits, '.', '_', '-'")
         with self.sessions.begin() as session:
             if session.get(Device, device_id) is not None:
@@ -150,7 +150,7 @@ class Identity:
             raise AuthError(401, "bad_timestamp", "RW-Timestamp must be Unix seconds")
         timestamp = int(values["RW-Timestamp"] or "")
         nonce = values["RW-Nonce"] or ""
-        if not NONCE.match(nonce):
+        if not NONCE.fullmatch(nonce):
             raise AuthError(401, "bad_nonce", "RW-Nonce: 16-64 characters of [A-Za-z0-9_-]")
         digest = (values["RW-Content-SHA256"] or "").lower()
         # One transaction: the device and key read, and the nonce written once the signature
