@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
@@ -147,8 +148,13 @@ def set_budget(
 ) -> dict[str, Any]:
     """Set the year's reward budget (Article 13)."""
     amount = round(body.amount_yuan * 100)
-    reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
-    session.commit()
+    try:
+        reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
+        session.commit()
+    except IntegrityError:  # the year's first budget, set by another request at this moment:
+        session.rollback()  # now there is a row to update
+        reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
+        session.commit()
     return budget(session, year)
 
 

@@ -75,20 +75,24 @@ class Identity:
     ) -> Credential:
         if not DEVICE_ID.fullmatch(device_id):
             raise ValueError("device id: 3-64 characters of letters, digits, '.', '_', '-'")
-        with self.sessions.begin() as session:
-            if session.get(Device, device_id) is not None:
-                raise ValueError(f"device {device_id} is already registered")
-            session.add(Device(id=device_id, owner=owner, model=model))
-            session.flush()
-            credential = self._add_key(session, device_id, public_key)
-            audit(
-                session,
-                actor,
-                "device_registered",
-                "device",
-                device_id,
-                {"owner": owner, "model": model, "key": credential.key_id},
-            )
+        taken = f"device {device_id} is already registered"
+        try:
+            with self.sessions.begin() as session:
+                if session.get(Device, device_id) is not None:
+                    raise ValueError(taken)
+                session.add(Device(id=device_id, owner=owner, model=model))
+                session.flush()
+                credential = self._add_key(session, device_id, public_key)
+                audit(
+                    session,
+                    actor,
+                    "device_registered",
+                    "device",
+                    device_id,
+                    {"owner": owner, "model": model, "key": credential.key_id},
+                )
+        except IntegrityError:  # registered by another request since the check above
+            raise ValueError(taken) from None
         return credential
 
     def _add_key(self, session: Session, device_id: str, public_key: str | None) -> Credential:
