@@ -9,14 +9,17 @@ as JSON at all).
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import Send
 
 from ingest.errors import Refused
@@ -89,6 +92,21 @@ def validation_detail(fields: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+def allowed(request: Request) -> str:
+    """Every method the request's path takes: Starlette's 405 names only those of the first
+    route whose path matched (``Allow: HEAD`` on an upload that also takes PATCH, DELETE)."""
+    methods: set[str] = set()
+    for route in routing.iter_route_contexts(request.app.routes):
+        if route.path and route.methods and _pattern(route.path).fullmatch(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+@cache
+def _pattern(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> JSONResponse:
@@ -103,10 +121,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse(problem(exc.code, exc.detail), exc.status, headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = CODES.get(exc.status_code, f"http_{exc.status_code}")
         body = problem(code, str(exc.detail))
-        return JSONResponse(body, exc.status_code, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed(request)
+        return JSONResponse(body, exc.status_code, headers)
 
     @app.exception_handler(PoolTimeout)
     async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:

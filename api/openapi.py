@@ -16,7 +16,8 @@ from api.schemas import Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 REASONS = {
-    400: "Bad request (e.g. the body does not match RW-Content-SHA256)",
+    400: "Bad request (a NUL byte in the path, query string or a header; a body that does "
+    "not match RW-Content-SHA256)",
     401: "No credentials, or credentials that do not verify",
     403: "Credentials of a role this operation does not admit",
     404: "No such resource (or not the caller's)",
@@ -84,6 +85,7 @@ def error_statuses(route: RouteContext, security: list[dict[str, list[str]]]) ->
     dependant = route.dependant
     statuses = {int(code) for code in route.responses if str(code).isdigit()}
     statuses = {code for code in statuses if code >= 400}
+    statuses.add(400)  # refuse.RefuseNul answers it before any route runs
     if security:
         statuses |= {401, 403}
     if dependant.path_params:
@@ -115,6 +117,10 @@ def _document(schema: dict[str, Any], app: FastAPI) -> None:
             if security:
                 operation["security"] = security
             responses = operation.setdefault("responses", {})
+            if method == "HEAD":  # an answer to HEAD has headers only
+                for code, entry in responses.items():
+                    if code.startswith("2"):
+                        entry.pop("content", None)
             documented = {int(code) for code in responses if code.isdigit() and code >= "400"}
             for status in sorted(error_statuses(route, security) | documented):
                 entry = responses.setdefault(str(status), {})

@@ -15,7 +15,7 @@ from api.deps import ServicesDep, SessionDep
 from api.errors import excerpt
 from api.limits import OffLoopJSONRoute
 from api.refs import reporter_ref, reporter_ref_key
-from api.schemas import Problem
+from api.schemas import Day, Problem
 from api.schemas_review import (
     CaptureOut,
     CaseList,
@@ -78,8 +78,8 @@ def list_cases(
     _: Reviewer,
     status: Literal["candidate", "under_review", "confirmed", "rejected"] = "candidate",
     violation: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     min_confidence: Confidence = None,
     near: Near = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -181,8 +181,8 @@ def claim_next(
     services: ServicesDep,
     caller: Officer,
     violation: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     min_confidence: Confidence = None,
     near: Near = None,
     exclude: Annotated[

@@ -13,12 +13,13 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep, SessionDep
 from api.limits import OffLoopJSONRoute
 from api.refs import reporter_ref, reporter_ref_key
-from api.schemas import Problem
+from api.schemas import Day, Problem
 from api.staff_auth import Admin, Supervisor
 from cases import reward_ledger
 from cases.review import day_end
@@ -29,6 +30,10 @@ from ingest.db_review import Reward
 
 router = APIRouter(prefix="/v1", tags=["rewards"], route_class=OffLoopJSONRoute)
 Format = Literal["json", "csv"]
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}
+}
+"""The answer of an operation with ``format=csv``, documented as it is sent."""
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 YEAR_HELP = f"A calendar year, {FIRST_YEAR}-{LAST_YEAR}."
 YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description=YEAR_HELP)]
@@ -143,8 +148,13 @@ def set_budget(
 ) -> dict[str, Any]:
     """Set the year's reward budget (Article 13)."""
     amount = round(body.amount_yuan * 100)
-    reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
-    session.commit()
+    try:
+        reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
+        session.commit()
+    except IntegrityError:  # the year's first budget, set by another request at this moment:
+        session.rollback()  # now there is a row to update
+        reward_ledger.set_budget(session, year, amount, caller.id, body.note, caller.owner)
+        session.commit()
     return budget(session, year)
 
 
@@ -182,7 +192,7 @@ def _stats(
     return stats
 
 
-@router.get("/stats/quarterly", response_model=None)
+@router.get("/stats/quarterly", response_model=None, responses=CSV)
 def quarterly(
     session: SessionDep,
     services: ServicesDep,
@@ -195,7 +205,7 @@ def quarterly(
     return _stats(session, services, year, 3 * quarter - 2, 3, format, f"{year}-Q{quarter}")
 
 
-@router.get("/stats/annual", response_model=None)
+@router.get("/stats/annual", response_model=None, responses=CSV)
 def annual(
     session: SessionDep,
     services: ServicesDep,
@@ -207,12 +217,12 @@ def annual(
     return _stats(session, services, year, 1, 12, format, f"{year}-annual")
 
 
-@router.get("/export", response_model=None)
+@router.get("/export", response_model=None, responses=CSV)
 def export(
     session: SessionDep,
     _: Supervisor,
-    since: date,
-    until: date | None = None,
+    since: Day,
+    until: Day | None = None,
     format: Format = "json",
 ) -> list[dict[str, Any]] | Response:
     """Confirmed cases decided in [since, until] with their evidence links and hashes, for the

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A day as YYYY-MM-DD only: pydantic alone reads ``0`` as 1970-01-01 and a date-time at
+    midnight as its day, so a wrong filter would quietly list something else."""
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A day in a query (``since``, ``until``)."""
 
 
 class FieldProblem(BaseModel):

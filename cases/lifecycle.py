@@ -155,6 +155,7 @@ def claim_next(
 def release(session: Session, case_id: str, officer: str) -> Case:
     case = _held(session, case_id, officer)
     next_state(case.status, "release")
+    _swap(session, case_id, officer, case.status, "candidate")
     case.status, case.claimed_by, case.claim_expires_at = "candidate", None, None
     _audit(
         session,
@@ -176,6 +177,20 @@ def _held(session: Session, case_id: str, officer: str) -> Case:
     return case
 
 
+def _swap(session: Session, case_id: str, officer: str, before: str, after: str) -> None:
+    """Move the officer's case from ``before`` (as just read) to ``after``, or refuse: SQLite
+    ignores FOR UPDATE, so twin decisions both read under_review and both wrote (a confirmed
+    case with the reject's reason, both in the audit log; a release undid a decision)."""
+    took = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == before, Case.claimed_by == officer)
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not took:
+        raise IllegalTransition("the case changed in another request at the same moment")
+
+
 def decide(session: Session, case_id: str, officer: str, decision: Decision) -> Case:
     """Confirm or reject a case the officer holds (an unclaimed candidate is claimed first)."""
     case = _held(session, case_id, officer)
@@ -183,6 +198,7 @@ def decide(session: Session, case_id: str, officer: str, decision: Decision) -> 
         case = claim(session, case_id, officer, 1.0)
     after = next_state(case.status, decision.action)
     before = {"status": case.status, "plate": case.plate}
+    _swap(session, case_id, officer, case.status, after)
     if decision.plate is not None:
         case.plate = decision.plate
     case.status = after

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.rewards import ConfirmedCase, Policy, compute
@@ -148,6 +148,11 @@ def mark_paid(session: Session, reward_id: str, actor: str = "system") -> Reward
         raise KeyError(reward_id)
     if reward.status != "payable":
         raise ValueError(f"the reward is {reward.status}")
+    # compare-and-swap: SQLite ignores FOR UPDATE, and twin requests each paid the reward
+    paying = update(Reward).where(Reward.id == reward_id, Reward.status == "payable")
+    paying = paying.values(status="paid").execution_options(synchronize_session=False)
+    if not session.execute(paying).rowcount:  # type: ignore[attr-defined]
+        raise ValueError("the reward was paid by another request at the same moment")
     reward.status, reward.paid_at = "paid", now()
     audit(
         session,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.audit import audit
@@ -57,18 +58,21 @@ class Staff:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise ValueError("a password needs at least 8 characters")
-        with self.sessions.begin() as session:
-            if session.get(StaffUser, user_id) is not None:
-                raise ValueError(f"user {user_id} exists")
-            session.add(
-                StaffUser(
-                    id=user_id,
-                    role=role,
-                    display_name=display_name or user_id,
-                    password_hash=hash_password(password),
+        try:
+            with self.sessions.begin() as session:
+                if session.get(StaffUser, user_id) is not None:
+                    raise ValueError(f"user {user_id} exists")
+                session.add(
+                    StaffUser(
+                        id=user_id,
+                        role=role,
+                        display_name=display_name or user_id,
+                        password_hash=hash_password(password),
+                    )
                 )
-            )
-            audit(session, actor, "user_added", "staff", user_id, {"role": role})
+                audit(session, actor, "user_added", "staff", user_id, {"role": role})
+        except IntegrityError:  # added by another request since the check above
+            raise ValueError(f"user {user_id} exists") from None
 
     def login(self, user_id: str, password: str) -> tuple[str, StaffCaller]:
         """A session token for a correct password (shown once); refused otherwise."""

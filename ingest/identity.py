@@ -73,22 +73,26 @@ class Identity:
         public_key: str | None = None,
         actor: str = "admin",
     ) -> Credential:
-        if not DEVICE_ID.match(device_id):
+        if not DEVICE_ID.fullmatch(device_id):
             raise ValueError("device id: 3-64 characters of letters, digits, '.', '_', '-'")
-        with self.sessions.begin() as session:
-            if session.get(Device, device_id) is not None:
-                raise ValueError(f"device {device_id} is already registered")
-            session.add(Device(id=device_id, owner=owner, model=model))
-            session.flush()
-            credential = self._add_key(session, device_id, public_key)
-            audit(
-                session,
-                actor,
-                "device_registered",
-                "device",
-                device_id,
-                {"owner": owner, "model": model, "key": credential.key_id},
-            )
+        taken = f"device {device_id} is already registered"
+        try:
+            with self.sessions.begin() as session:
+                if session.get(Device, device_id) is not None:
+                    raise ValueError(taken)
+                session.add(Device(id=device_id, owner=owner, model=model))
+                session.flush()
+                credential = self._add_key(session, device_id, public_key)
+                audit(
+                    session,
+                    actor,
+                    "device_registered",
+                    "device",
+                    device_id,
+                    {"owner": owner, "model": model, "key": credential.key_id},
+                )
+        except IntegrityError:  # registered by another request since the check above
+            raise ValueError(taken) from None
         return credential
 
     def _add_key(self, session: Session, device_id: str, public_key: str | None) -> Credential:
@@ -150,7 +154,7 @@ class Identity:
             raise AuthError(401, "bad_timestamp", "RW-Timestamp must be Unix seconds")
         timestamp = int(values["RW-Timestamp"] or "")
         nonce = values["RW-Nonce"] or ""
-        if not NONCE.match(nonce):
+        if not NONCE.fullmatch(nonce):
             raise AuthError(401, "bad_nonce", "RW-Nonce: 16-64 characters of [A-Za-z0-9_-]")
         digest = (values["RW-Content-SHA256"] or "").lower()
         # One transaction: the device and key read, and the nonce written once the signature

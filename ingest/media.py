@@ -220,6 +220,8 @@ def _probe_video(path: Path | BinaryIO, content_type: str, max_seconds: float) -
             if not container.streams.video:
                 raise MediaError("the file has no video stream", status=422)
             stream = container.streams.video[0]
+            if stream.codec_context is None:  # no sample description: nothing can decode it
+                raise MediaError("the video stream has no codec that can decode it", 422)
             # What the container declares is refused before a frame is decoded, and the
             # decoder refuses a larger frame than it declared (an 8200x8200 first frame costs
             # seconds and hundreds of MB to decode only to be refused).

@@ -34,10 +34,11 @@ HALF_DAY = timedelta(hours=12)
 
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _ADDRESS = re.compile(r"^[A-OQ-Z][A-Z0-9]([A-Z]{3})$")  # talker + type; P... is proprietary
-_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?$")
-_DATE = re.compile(r"^(\d{2})(\d{2})(\d{2})$")
-_ANGLE = re.compile(r"^(\d{1,3})(\d{2}(?:\.\d{1,10})?)$")
-_NUMBER = re.compile(r"^\d{1,4}(?:\.\d{1,6})?$")
+_TIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?$", re.ASCII)
+_DATE = re.compile(r"^(\d{2})(\d{2})(\d{2})$", re.ASCII)
+_ANGLE = re.compile(r"^(\d{1,3})(\d{2}(?:\.\d{1,10})?)$", re.ASCII)
+_NUMBER = re.compile(r"^\d{1,4}(?:\.\d{1,6})?$", re.ASCII)
+"""NMEA 0183 is ASCII: ``\\d`` without re.ASCII also takes other scripts' digits."""
 
 
 class NoDate(ValueError):

@@ -15,9 +15,9 @@ SPAN = f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)"
 
 def as_utc(at: datetime) -> datetime | None:
     """``at`` (aware) in UTC when it lies in [EARLIEST, LATEST); else None."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        return None
-    try:
+    try:  # a tzinfo may answer an offset of a day or more, which utcoffset() refuses
+        if at.tzinfo is None or at.utcoffset() is None:
+            return None
         utc = at.astimezone(UTC)
     except (OverflowError, ValueError):  # e.g. year 1 at +14:00 is before datetime.min UTC
         return None

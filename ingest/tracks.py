@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -184,8 +185,12 @@ def _gpx(data: str, dropped: Counter[str]) -> list[Point]:
                 if p.time is None:  # absent, or not a time gpxpy can read
                     dropped["no_time"] += 1
                     continue
-                at = p.time if p.time.tzinfo else p.time.replace(tzinfo=UTC)
                 where = f"GPX point at {p.latitude},{p.longitude}"
+                try:  # gpxpy keeps an offset of a day or more, which raises on any use
+                    p.time.utcoffset()
+                except ValueError:
+                    raise TrackError(f"{where}: a time zone offset of a day or more") from None
+                at = p.time if p.time.tzinfo else p.time.replace(tzinfo=UTC)
                 points.append(Point(_utc(at, where), p.latitude, p.longitude, p.speed))
     return points
 
@@ -228,9 +233,19 @@ def _utc(at: datetime, where: str) -> datetime:
     return utc
 
 
+_DECIMAL = re.compile(
+    r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:inf|infinity|nan)",
+    re.ASCII | re.IGNORECASE,
+)
+"""A number in a JSON string: ``float`` alone also reads ``"2_2.5"`` (22.5), other scripts'
+digits and surrounding white space."""
+
+
 def _finite(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"{value!r} is not a number")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a decimal number")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")

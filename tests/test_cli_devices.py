@@ -41,3 +41,13 @@ def test_device_lifecycle_through_the_cli(tmp_path: Path) -> None:
     assert "revoked" in runner.invoke(app, ["device", "revoke", "cam-7"], env=env).output
     unknown = runner.invoke(app, ["device", "revoke", "cam-nobody"], env=env)
     assert unknown.exit_code == 2 and "error" in unknown.output
+
+
+def test_a_device_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """``$`` matched before a final newline: "cam-8\\n" was registered, a device that could
+    never sign in (requests are checked with fullmatch)."""
+    env = {"ROADWITNESS_DATABASE_URL": f"sqlite:///{tmp_path / 'rw.db'}"}
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    args = ["device", "add", "cam-8\n", "--owner", "o", "--model", "m"]
+    added = runner.invoke(app, [*args, "--key-out", str(tmp_path / "k.json")], env=env)
+    assert added.exit_code != 0 and "device id" in added.output, added.output

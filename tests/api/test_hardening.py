@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,57 @@ def test_long_lists_in_a_query_or_form_are_bounded(api: Client) -> None:
         headers=headers["reporter"],
     )
     assert "at most 20" in refused(answer, 422, "invalid_request")["detail"]
+
+
+def test_refusals_at_the_door_and_csv_answers_are_documented(api: Client) -> None:
+    """A NUL in the query string is refused before any route runs, on every operation: the
+    400 must be in each one's documented answers (schemathesis found it missing). CSV
+    answers and HEAD's body-less 200 are documented as they are sent."""
+    client, headers = api
+    document = client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "x", path) + "?q=%00"
+        for method, operation in operations.items():
+            answer = client.request(method, url, headers=headers["admin"])
+            assert str(answer.status_code) in operation["responses"], (method, path)
+    for path in ("/v1/export", "/v1/stats/annual", "/v1/stats/quarterly"):
+        assert "text/csv" in document["paths"][path]["get"]["responses"]["200"]["content"]
+    csv = client.get("/v1/stats/annual?year=2026&format=csv", headers=headers["supervisor"])
+    assert csv.headers["content-type"].startswith("text/csv")
+    head = document["paths"]["/v1/uploads/{upload_id}"]["head"]["responses"]["200"]
+    assert "content" not in head
+
+
+@pytest.mark.parametrize("day", ["0", "86400", "2026-01-01T00:00", "2026-01-01T00:00:00Z"])
+def test_a_day_filter_is_a_day(api: Client, day: str) -> None:
+    """``since=0`` listed everything since 1970 and a date-time at midnight passed as its day
+    (pydantic's lax date): a filter that is not YYYY-MM-DD is a 422 on every route."""
+    client, headers = api
+    for url, role in [
+        (f"/v1/cases?since={day}", "officer"),
+        (f"/v1/cases?until={day}", "officer"),
+        (f"/v1/export?since={day}", "supervisor"),
+        (f"/v1/export?since=2026-01-01&until={day}", "supervisor"),
+    ]:
+        refused(client.get(url, headers=headers[role]), 422, "invalid_request")
+    for url, role in [("/v1/claims/next", "officer")]:
+        answer = client.post(f"{url}?since={day}", headers=headers[role])
+        refused(answer, 422, "invalid_request")
+    assert client.get("/v1/export?since=2026-01-01", headers=headers["supervisor"]).json() == []
+
+
+@pytest.mark.parametrize(
+    "path,methods",
+    [
+        ("/v1/uploads/x", {"HEAD", "PATCH", "DELETE"}),
+        ("/v1/budget/2026", {"GET", "PUT"}),
+        ("/v1/reporters/x/reward-suspension", {"PUT", "DELETE"}),
+    ],
+)
+def test_a_405_allows_every_method_of_the_path(api: Client, path: str, methods: set[str]) -> None:
+    """Starlette named only the first matching route's methods in ``Allow``."""
+    client, _ = api
+    for method in ("OPTIONS", "POST", "TRACE"):
+        answer = client.request(method, path)
+        refused(answer, 405, "method_not_allowed")
+        assert set(answer.headers["Allow"].split(", ")) == methods, method

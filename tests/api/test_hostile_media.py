@@ -1,5 +1,6 @@
 """Hostile media through the real intake (one-request form and tus), on the real store and
-database: truncated photos and clips, a JPEG header on a ZIP body, bogus MP4 boxes,
+database: truncated photos and clips, a JPEG header on a ZIP body, bogus MP4 boxes (a video
+stream with no codec once raised AttributeError, a 500),
 decompression bombs, a video of enormous declared size, and photos whose EXIF lies (GPS
 rationals over zero, NaN, a capture time of year 1 at +14:00, a 60 kB tag). Refused media gets
 a 4xx with the error body and leaves no submission, no media row and no stored object; a photo
@@ -128,6 +129,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[bytes, 
         "scan_bomb.jpg": (_scan_bomb(20_000), 422),
         "bogus_moov.mp4": (clip[:moov] + b"\xff" * 64 + clip[moov + 64 :], 422),
         "ftyp_only.mp4": (clip[:32], 422),
+        # a video stream with no codec (no sample description): PyAV gives no codec context
+        "no_minf.mp4": (clip.replace(b"minf", b"\0\0\0\x08", 1), 422),
+        "no_stsd.mp4": (clip.replace(b"stsd", b"zzzz", 1), 422),
         "truncated.mp4": (clip[: len(clip) // 3], 422),
         "huge_frames.mp4": ((folder / "huge.mp4").read_bytes(), 422),
         "mjpeg_16000.avi": (_mjpeg_claiming(folder, 16_000), 422),

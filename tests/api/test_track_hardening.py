@@ -119,3 +119,39 @@ def test_binary_log_from_the_reference_client_is_taken(
     with services.sessions() as session:
         upload = session.get(Upload, answer.json()["upload_id"])
         assert upload is not None and len(upload.event["track_points"]) == 145
+
+
+@pytest.mark.parametrize("offset", ["+24:00", "-24:00", "+99:00", "-99:99"])
+def test_gpx_time_offset_of_a_day_or_more(
+    client: TestClient, device: DeviceCredential, offset: str
+) -> None:
+    """gpxpy raises a bare ValueError for such an offset (no GPXException): it was a 500."""
+    point = f'<trkpt lat="22.5" lon="114"><time>2026-11-23T08:00:00{offset}</time></trkpt>'
+    track = {"format": "gpx", "data": f"<gpx><trk><trkseg>{point}</trkseg></trk></gpx>"}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-gpx-tz", track=track))
+    assert (answer.status_code, answer.json()["error"]) == (422, "bad_track"), answer.text
+    assert "offset" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"time": "０９４７３７"}, {"lat": "٥٢٥١.0093"}, {"date": "２００８１８"}],
+)
+def test_nmea_digits_are_ascii(
+    client: TestClient, device: DeviceCredential, change: dict[str, str]
+) -> None:
+    """NMEA 0183 is ASCII: other scripts' digits (which ``\\d`` and ``int`` took) are garbage."""
+    track = {"format": "nmea", "data": _sentence(RMC.format(**{**GOOD, **change}))}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-nmea-digits", track=track))
+    assert (answer.status_code, answer.json()["error"]) == (422, "bad_track"), answer.text
+
+
+@pytest.mark.parametrize("lat", ["٢٢.5", "2_2.5", " 22.5", "0x16", "22.5e0\n"])
+def test_json_track_numbers_in_strings_are_plain_decimals(
+    client: TestClient, device: DeviceCredential, lat: str
+) -> None:
+    """``float`` reads ``"2_2.5"`` as 22.5 and Arabic-Indic digits as ASCII ones: refused."""
+    points = [{"time": "2026-11-23T00:30:00Z", "lat": lat, "lon": 114.0}]
+    track = {"format": "json", "data": json.dumps(points)}
+    answer = open_event(client, device, event_body(CLIP, event_id="evt-strnum", track=track))
+    assert (answer.status_code, answer.json()["error"]) == (422, "bad_track"), answer.text

@@ -1,8 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import pytest
 
 from ingest.submissions import Declared, whereabouts
+from ingest.timebounds import as_utc
 from ingest.tracks import (
     MAX_POINTS,
     MAX_TRACK_CHARS,
@@ -196,3 +197,20 @@ def test_device_track_gives_time_and_place() -> None:
     assert (where.time_source, where.place_source) == ("device_clock", "device_track")
     assert where.longitude == pytest.approx(points[4].longitude)
     assert len(where.points) == 21
+
+
+class _DayOffset(tzinfo):
+    """A zone whose offset is a whole day: ``datetime.utcoffset`` raises on any use of it."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=24)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "+24:00"
+
+
+def test_a_time_whose_zone_offset_raises_is_not_plausible() -> None:
+    assert as_utc(datetime(2026, 11, 23, tzinfo=_DayOffset())) is None
