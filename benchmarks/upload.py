@@ -41,17 +41,14 @@ from typing import Any
 
 import urllib3
 
+from benchmarks.upload_setup import SHARED, register_devices, s3_settings
 from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
 from harness.servers import database_backends, postgres_database, seaweed_s3
-from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
-from ingest.identity import Identity
 from ingest.migrate import upgrade
-from roadwitness.dashcam import PARALLEL_PARTS, DashcamClient, DeviceCredential
+from roadwitness.dashcam import PARALLEL_PARTS, DashcamClient
 from roadwitness.samples import PAN_PHOTO
 from workers.frames import run_ffmpeg
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def make_clips(
@@ -242,23 +239,9 @@ def main() -> None:
         with seaweed_s3(work / "s3") as s3, database(args.database, work) as url:
             on_stuck.append(lambda: os.kill(s3.pid, signal.SIGKILL))
             bucket = f"bench-{uuid.uuid4().hex[:8]}"
-            settings = {
-                "data_dir": work / "var",
-                "models_dir": SHARED / "models",
-                "store": "s3",
-                "s3_endpoint": s3.endpoint,
-                "s3_access_key": s3.access_key,
-                "s3_secret_key": s3.secret_key,
-                "s3_bucket": bucket,
-            }
-            settings["database_url"] = url
+            settings = s3_settings(work, s3, bucket, url)
             upgrade(url)
-            identity = Identity(make_sessionmaker(make_engine(url)))
-            creds = []
-            for i in range(args.clients):
-                issued = identity.register_device(f"bench-{i:03d}", "bench", "bench")
-                assert issued.private_key is not None
-                creds.append(DeviceCredential(issued.device_id, issued.key_id, issued.private_key))
+            creds = register_devices(url, args.clients, "bench")
 
             from minio import Minio
 

@@ -27,16 +27,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-from benchmarks.upload import SHARED, database_cpu, make_clips
+from benchmarks.upload import database_cpu, make_clips
+from benchmarks.upload_setup import register_devices, s3_settings
 from harness.processes import api_server, group_cpu_seconds, process_cpu_seconds, settle
 from harness.servers import PG_ADMIN, postgres_database, seaweed_s3
-from ingest.db import make_engine, make_sessionmaker
 from ingest.direct_upload import DEFAULT_PART
-from ingest.identity import Identity
 from ingest.migrate import upgrade
-from roadwitness.dashcam import DashcamClient, DeviceCredential
+from roadwitness.dashcam import DashcamClient
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -109,23 +107,9 @@ def main() -> None:
             (work / sub).mkdir()
         (clips,) = make_clips(work / "clips", args.uploads + warm, args.size_mb)
         with seaweed_s3(work / "s3") as s3, postgres_database() as url:
-            settings: dict[str, Any] = {
-                "data_dir": work / "var",
-                "models_dir": SHARED / "models",
-                "store": "s3",
-                "s3_endpoint": s3.endpoint,
-                "s3_access_key": s3.access_key,
-                "s3_secret_key": s3.secret_key,
-                "s3_bucket": f"cpu-{uuid.uuid4().hex[:8]}",
-                "database_url": url,
-            }
+            settings = s3_settings(work, s3, f"cpu-{uuid.uuid4().hex[:8]}", url)
             upgrade(url)
-            identity = Identity(make_sessionmaker(make_engine(url)))
-            creds = []
-            for i in range(args.concurrency):
-                issued = identity.register_device(f"cpu-{i:03d}", "bench", "bench")
-                assert issued.private_key is not None
-                creds.append(DeviceCredential(issued.device_id, issued.key_id, issued.private_key))
+            creds = register_devices(url, args.concurrency, "cpu")
             from minio import Minio
 
             raw = Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False)
