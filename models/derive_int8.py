@@ -1,7 +1,7 @@
 """An INT8 version of the derived YOLOv8n ONNX (models/derive.py), made once at first use.
 
 ONNX Runtime's int8 convolutions (u8 activations, s8 weights) run about twice as fast as the
-float ones on a CPU with VNNI: 22 against 40 ms per call at 512x288 on one thread here. The
+float ones on a CPU with VNNI: 17 against 35 ms per call at 512x288 on one thread here. The
 price is in the answers: near the confidence threshold some vehicles come and go and a few
 change class (a truck read as a car), so it is an opt-in (``detector=yolov8n_int8_onnx``),
 not the default; README (the detector section) gives the figures.
