@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.tracks import parse
-from models.registry import ModelSet
+from models.registry import VEHICLE_DETECTORS, ModelSet
 from rules import RULE_IDS, Finding, RuleBook
 from workers.jobs import recognise_file
 from workers.rule_files import load_rules
@@ -142,9 +142,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED / "data")
     parser.add_argument("--skip-rendered", action="store_true")
     parser.add_argument("--suite", choices=["rendered", "real"], default="rendered")
+    parser.add_argument("--detector", default="yolov8n_onnx", choices=sorted(VEHICLE_DETECTORS))
     args = parser.parse_args()
 
-    models = ModelSet(args.models)
+    models = ModelSet(args.models, detector=args.detector)
     models.warm_up()
     results: dict[str, dict[str, Tally]] = {}
     with tempfile.TemporaryDirectory(prefix="roadwitness-rules-") as tmp:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.media import probe
-from models.registry import ModelSet
+from models.registry import VEHICLE_DETECTORS, ModelSet
 from models.types import Vehicle
 from settings.features import RulesSettings
 from workers.frames import Frame, iter_frames
@@ -152,8 +152,9 @@ def main() -> None:
     parser.add_argument("--to", dest="end", type=float, default=None)
     parser.add_argument("--models", type=Path, default=MODELS)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--detector", default="yolov8n_onnx", choices=sorted(VEHICLE_DETECTORS))
     args = parser.parse_args()
-    result = measure(ModelSet(args.models), args.fps, args.start, args.end)
+    result = measure(ModelSet(args.models, detector=args.detector), args.fps, args.start, args.end)
     for v in result["vehicles"]:
         mark = f"track {v['track']}" if v["track"] is not None else "NOT TRACKED"
         print(f"  {v['seconds']} {v['carriageway']:5} {v['what']:26} {mark}")

@@ -284,7 +284,8 @@ def main() -> None:
     parser.add_argument(
         "--detector",
         default="yolov8n_onnx",
-        help="our vehicle detector: yolov8n_onnx, yolov8n_int8_tflite or yolox_nano_onnx",
+        help="our vehicle detector: yolov8n_onnx, yolov8n_int8_onnx (opt-in), yolov8n_int8_tflite "
+        "or yolox_nano_onnx",
     )
     parser.add_argument("--skip-plain", action="store_true", help="the plain way is slow")
     parser.add_argument(

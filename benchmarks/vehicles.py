@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from models.registry import ModelSet
+from models.registry import VEHICLE_DETECTORS, ModelSet
 from rules import RuleBook
 from workers.jobs import recognise_file
 
@@ -61,10 +61,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED / "data")
     parser.add_argument("--models", type=Path, default=SHARED / "models")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--detector", default="yolov8n_onnx", choices=sorted(VEHICLE_DETECTORS))
     args = parser.parse_args()
     with args.labels.open(encoding="utf-8") as fh:
         labelled = list(csv.DictReader(fh))
-    models = ModelSet(args.models)
+    models = ModelSet(args.models, detector=args.detector)
     models.warm_up()
     rows = []
     print(f"{'file':22}{'truth':7}{'detector':10}{'fused':8}{'ms':>7}  reason")

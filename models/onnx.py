@@ -24,6 +24,13 @@ def default_threads() -> int:
     return max(1, cores() - 1)
 
 
+def cuda() -> bool:
+    """Whether sessions here run on CUDA (a GPU build of ONNX Runtime is installed)."""
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
 def session(path: Path, threads: int = 0) -> Any:
     """An inference session on ``path`` with ``threads`` intra-op threads (0: the default,
     :func:`default_threads`)."""

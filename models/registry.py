@@ -74,6 +74,15 @@ def _yolov8n_onnx(models_dir: Path) -> VehicleDetector:
     return OnnxYolov8VehicleDetector(*resolve(models_dir, "yolov8n_int8_tflite"))
 
 
+def _yolov8n_int8_onnx(models_dir: Path) -> VehicleDetector:
+    """Calibrated on the dev photos beside the models (``../shared/data`` next to
+    ``../shared/models``): models/derive_int8.py."""
+    from models.vehicles_onnx import OnnxYolov8VehicleDetector
+
+    weights = resolve(models_dir, "yolov8n_int8_tflite")
+    return OnnxYolov8VehicleDetector(*weights, int8_samples=models_dir.parent / "data")
+
+
 def _yolox_onnx(models_dir: Path) -> VehicleDetector:
     from models.vehicles_yolox import YoloxVehicleDetector
 
@@ -124,6 +133,7 @@ def _colour(models_dir: Path) -> PlateColourClassifier:
 VEHICLE_DETECTORS: dict[str, Callable[[Path], VehicleDetector]] = {
     "yolov8n_int8_tflite": _ultralytics_tflite,
     "yolov8n_onnx": _yolov8n_onnx,  # the same weights, derived once into ONNX
+    "yolov8n_int8_onnx": _yolov8n_int8_onnx,  # the same ONNX in INT8: faster, not equal
     "yolox_nano_onnx": _yolox_onnx,
 }
 PLATE_DETECTORS: dict[int, Callable[[Path], PlateDetector]] = {

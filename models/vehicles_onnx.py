@@ -7,7 +7,10 @@ A frame at least ``WIDE`` pixels wide (720p, 1080p) is read at ``WIDE_SIZE`` on 
 a 1080p frame at 512x288 (no padding rows) costs 0.6 of 640x384, and a vehicle large enough to
 carry a readable plate (96 px wide at 1080p, ``workers.sightings.MIN_PLATE_VEHICLE_PX``) is
 still 25 px wide there. The rule suites (rendered and real) and the throughput benchmark's
-plates are the same as at 640."""
+plates are the same as at 640.
+
+``int8``: the INT8 version of the same ONNX (models/derive_int8.py), about twice as fast on a
+CPU, not quite the same answers; a GPU keeps the float file."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ import cv2
 import numpy as np
 
 from models.derive import yolov8n_onnx
-from models.onnx import session
+from models.derive_int8 import yolov8n_int8_onnx
+from models.onnx import cuda, session
 from models.types import Image, ModelInfo, Vehicle
 from models.vehicles import COCO_VEHICLES, vehicles_from
 
@@ -37,12 +41,18 @@ class OnnxYolov8VehicleDetector:
         iou: float = 0.7,
         size: int = 640,
         wide_size: int | None = WIDE_SIZE,
+        int8_samples: Path | None = None,
     ) -> None:
         """``wide_size``: the long side a frame at least ``WIDE`` wide is read at (None: at
-        ``size`` like any other frame)."""
-        self.info = ModelInfo("yolov8n_onnx", info.file, info.sha256)  # derived from this file
+        ``size`` like any other frame); ``int8_samples``: run the INT8 version on a CPU,
+        calibrated on the dev frames in this folder (None: the float file)."""
+        path = yolov8n_onnx(tflite, info.sha256)
+        name = "yolov8n_onnx"
+        if int8_samples is not None and not cuda():
+            path, name = yolov8n_int8_onnx(path, info.sha256, int8_samples), "yolov8n_int8_onnx"
+        self.info = ModelInfo(name, info.file, info.sha256)  # derived from this file
         self.conf, self.iou, self.size, self.wide_size = conf, iou, size, wide_size
-        self._session: Any = session(yolov8n_onnx(tflite, info.sha256))
+        self._session: Any = session(path)
         self._classes = np.array(sorted(COCO_VEHICLES))
 
     def detect(self, image: Image) -> list[Vehicle]:

@@ -62,10 +62,14 @@ class ModelSettings(BaseModel):
     models_dir: Path = Path("../shared/models")
     samples_dir: Path = Path("../shared/data")
     """Real sample media for the demo (never copied into the repository)."""
-    detector: Literal["yolov8n_onnx", "yolov8n_int8_tflite", "yolox_nano_onnx"] = "yolov8n_onnx"
+    detector: Literal[
+        "yolov8n_onnx", "yolov8n_int8_onnx", "yolov8n_int8_tflite", "yolox_nano_onnx"
+    ] = "yolov8n_onnx"
     """YOLOv8n (the shipped TFLite weights) on ONNX Runtime, derived once into the cache
-    (models/derive.py); yolov8n_int8_tflite runs the file itself through ultralytics and
-    LiteRT (1.7x slower here); yolox_nano_onnx is the second, lighter network."""
+    (models/derive.py); yolov8n_int8_onnx is its INT8 version (models/derive_int8.py: twice as
+    fast on a CPU, some answers differ, so opt-in; a GPU keeps the float file);
+    yolov8n_int8_tflite runs the file itself through ultralytics and LiteRT (1.7x slower
+    here); yolox_nano_onnx is the second, lighter network."""
     plate_detector_size: Literal[320, 640] = 640
     plate_reader: Literal["ppocrv4_onnx", "ppocrv4_paddle", "rapidocr"] = "ppocrv4_onnx"
     """The same PP-OCRv4 network on ONNX Runtime (default) or on Paddle Inference (needs the
