@@ -15,9 +15,11 @@ from ingest.upload_tokens import UploadTokens, is_upload_token
 
 
 def request_path(request: Request) -> str:
-    """The path as signed: path and query string exactly as sent."""
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
+    """The path as signed: path and query string exactly as sent (still percent-encoded)."""
+    raw = request.scope.get("raw_path")  # the ASGI server's bytes as received, before decoding
+    path = raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return path + (f"?{query}" if query else "")
 
 
 CREDENTIAL_HEADERS = ("authorization", *(h.lower() for h in HEADERS))

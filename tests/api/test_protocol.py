@@ -289,3 +289,18 @@ def test_reporters_follow_their_reports(client: TestClient) -> None:
     with services.sessions() as session:
         sub = session.get(Submission, mine[0]["id"])
         assert sub is not None and (sub.time_source, sub.place_source) == ("reporter", "reporter")
+
+
+def test_the_signed_path_is_the_path_as_sent(client: TestClient, device: DeviceCredential) -> None:
+    """A percent-encoded path is signed as the device sent it, not as the server decoded it."""
+    body = event_body(CLIP)
+    sent = "/v1/%65vents"  # the same route as /v1/events, spelt another way
+    json_ct = {"Content-Type": "application/json"}
+    decoded = client.post(
+        sent, content=body, headers={**signed(device, "POST", "/v1/events", body), **json_ct}
+    )
+    assert (decoded.status_code, decoded.json()["error"]) == (401, "bad_signature")
+    as_sent = client.post(
+        sent, content=body, headers={**signed(device, "POST", sent, body), **json_ct}
+    )
+    assert as_sent.status_code == 201, as_sent.text
